@@ -1,0 +1,93 @@
+"""`rotoscope preview`: one frame with several seeds (× strengths) side by side, to pick a look.
+
+The user's step 2 done by hand today: try seeds on one frame, keep the best,
+then run the clip with --seed S.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ..errors import OptionError
+from ..media.decode import composite, iter_frames
+from ..media.encode import save_png
+from ..media.options import MediaOptions
+from ..stylize.factory import build_stylizer
+from ..stylize.options import MAX_SEED
+from .infotext import format_infotext
+from .spec import JobSpec
+
+LABEL_HEIGHT = 18
+
+
+@dataclass
+class PreviewTile:
+    seed: int
+    strength: float
+    path: Path
+
+
+@dataclass
+class PreviewResult:
+    grid: Path
+    tiles: list[PreviewTile]
+
+
+def pick_frame(source: str, media: MediaOptions, index: int) -> np.ndarray:
+    count = 0
+    for frame in iter_frames(source, media):
+        if frame.index == index:
+            return composite(frame.image, (255, 255, 255)) if frame.has_alpha else frame.image
+        count += 1
+    raise OptionError(f"--frame {index} is outside the clip: it has {count} frames (0–{count - 1}).")
+
+
+def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float] | None = None,
+            output: Path = Path("out/preview.png"), seed_list: list[int] | None = None) -> PreviewResult:
+    """Stylise frame ``frame`` with ``seeds`` seeds × ``strengths``; write the tiles and a labelled grid."""
+    spec.validate()
+    if not 1 <= seeds <= 64:
+        raise OptionError(f"--seeds {seeds} must be between 1 and 64.")
+    strengths = strengths or [spec.style.strength]
+    for s in strengths:
+        replace(spec.style, strength=s).validate()
+    image = pick_frame(spec.source, spec.media, frame)
+    if seed_list is None:
+        first = spec.style.seed if spec.style.seed != -1 else random.randint(0, MAX_SEED)
+        seed_list = [(first + i) % (MAX_SEED + 1) for i in range(seeds)]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tiles: list[PreviewTile] = []
+    rows = []
+    stylizer = build_stylizer(spec.model, spec.style)  # loaded once for every tile
+    for strength in strengths:
+        style = replace(spec.style, strength=strength)
+        stylizer.strength = strength
+        row = []
+        for seed in seed_list:
+            (result,) = stylizer.stylize([image], seed=seed, indices=[frame])
+            tile_spec = replace(spec, style=replace(style, seed=seed))
+            path = output.with_name(f"{output.stem}-seed{seed}-s{strength:g}.png")
+            save_png(path, result, format_infotext(tile_spec, seed=seed, size=(result.shape[1], result.shape[0])))
+            tiles.append(PreviewTile(seed, strength, path))
+            row.append((result, f"seed {seed}  strength {strength:g}"))
+        rows.append(row)
+    grid = _grid(rows)
+    save_png(output, grid)
+    return PreviewResult(output, tiles)
+
+
+def _grid(rows: list[list[tuple[np.ndarray, str]]]) -> np.ndarray:
+    h, w = rows[0][0][0].shape[:2]
+    canvas = Image.new("RGB", (w * len(rows[0]), (h + LABEL_HEIGHT) * len(rows)), "white")
+    draw = ImageDraw.Draw(canvas)
+    for r, row in enumerate(rows):
+        for c, (tile, label) in enumerate(row):
+            x, y = c * w, r * (h + LABEL_HEIGHT)
+            canvas.paste(Image.fromarray(tile[..., :3]), (x, y))
+            draw.text((x + 4, y + h + 3), label, fill="black")
+    return np.asarray(canvas)

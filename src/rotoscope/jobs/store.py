@@ -1,0 +1,164 @@
+"""The job dir: job.json, source frames, finished output frames, outputs.
+
+Layout::
+
+    JOB/job.json            the JobSpec (seed drawn once is recorded here) + tool versions
+    JOB/source/00000.png    decoded source frames (lossless), written once
+    JOB/source/index.json   each frame's time and duration; present = extraction finished
+    JOB/frames/00000.png    finished output frames, each written to a temp name then renamed
+    JOB/log.jsonl           one line per frame computed (a resumed run adds none for finished frames)
+    JOB/lock                held while a run is in progress
+
+A killed run leaves only complete files behind, so running again resumes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..errors import JobError
+from ..media.atomic import write_bytes_atomic
+from ..media.decode import iter_frames
+from ..media.encode import save_png
+from ..media.frames import Frame
+from .spec import JobSpec
+
+TOOLS = ("rotoscope", "torch", "diffusers", "av")
+
+
+@dataclass(frozen=True)
+class Timing:
+    time: float
+    duration: float
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for name in TOOLS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+class JobDir:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.source_dir = self.path / "source"
+        self.frames_dir = self.path / "frames"
+        self.spec_path = self.path / "job.json"
+        self.log_path = self.path / "log.jsonl"
+
+    # -- spec ---------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.spec_path.exists()
+
+    def read_spec(self) -> JobSpec:
+        try:
+            data = json.loads(self.spec_path.read_text())
+            return JobSpec.from_dict(data["spec"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise JobError(f"{self.spec_path} cannot be read ({exc}); remove the job dir or pass another --job.") from None
+
+    def write_spec(self, spec: JobSpec) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        record = {"spec": spec.to_dict(), "versions": versions(), "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        write_bytes_atomic(self.spec_path, json.dumps(record, indent=2, sort_keys=True).encode())
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One run per job dir at a time (a second one gets a clear error, not a corrupt job)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / "lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise JobError(f"job {self.path} is being run by another rotoscope process; wait for it or use another --job.") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- source frames ------------------------------------------------------
+    def timeline(self) -> list[Timing] | None:
+        index = self.source_dir / "index.json"
+        if not index.exists():
+            return None
+        return [Timing(t, d) for t, d in json.loads(index.read_text())["frames"]]
+
+    def extract(self, spec: JobSpec, on_frame=None) -> list[Timing]:
+        """Decode the source once into lossless PNGs (streaming); later runs reuse them."""
+        found = self.timeline()
+        if found is not None:
+            return found
+        self.source_dir.mkdir(parents=True, exist_ok=True)
+        timings = []
+        for frame in iter_frames(spec.source, spec.media):
+            save_png(self.source_path(frame.index), frame.image)
+            timings.append([frame.time, frame.duration])
+            if on_frame:
+                on_frame(frame.index)
+        write_bytes_atomic(self.source_dir / "index.json", json.dumps({"frames": timings}).encode())
+        return [Timing(t, d) for t, d in timings]
+
+    def source_path(self, index: int) -> Path:
+        return self.source_dir / f"{index:05d}.png"
+
+    def source_image(self, index: int) -> np.ndarray:
+        return _read_png(self.source_path(index))
+
+    def source_frame(self, index: int, timing: Timing) -> Frame:
+        return Frame(index, timing.time, timing.duration, self.source_image(index))
+
+    # -- output frames ------------------------------------------------------
+    def output_path(self, index: int) -> Path:
+        return self.frames_dir / f"{index:05d}.png"
+
+    def is_done(self, index: int) -> bool:
+        return self.output_path(index).exists()
+
+    def output_image(self, index: int) -> np.ndarray | None:
+        path = self.output_path(index)
+        return _read_png(path) if path.exists() else None
+
+    def save_output(self, index: int, image: np.ndarray, infotext: str | None, seconds: float) -> None:
+        self.frames_dir.mkdir(parents=True, exist_ok=True)
+        save_png(self.output_path(index), image, infotext)
+        with open(self.log_path, "a") as log:
+            log.write(json.dumps({"frame": index, "seconds": round(seconds, 4), "at": time.time()}) + "\n")
+
+    def clear_outputs(self, indices: list[int] | None = None) -> None:
+        """Forget finished frames (all, or ``indices``) so they are computed again."""
+        if not self.frames_dir.exists():
+            return
+        paths = self.frames_dir.glob("*.png") if indices is None else (self.output_path(i) for i in indices)
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+    def output_frames(self, timeline: list[Timing]) -> Iterator[Frame]:
+        for index, timing in enumerate(timeline):
+            image = self.output_image(index)
+            if image is None:
+                raise JobError(f"frame {index} of job {self.path} is not finished; run the job again to finish it.")
+            yield Frame(index, timing.time, timing.duration, image)
+
+    def computed_count(self) -> int:
+        if not self.log_path.exists():
+            return 0
+        return sum(1 for _ in self.log_path.open())
+
+
+def _read_png(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA" if image.mode in ("RGBA", "LA", "PA") else "RGB"))

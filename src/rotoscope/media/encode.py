@@ -1,0 +1,339 @@
+"""Streaming encoders: frames in, GIF / MP4 / WebP / APNG / PNG folder out.
+
+Every writer has ``write(frame)``, ``close()`` (the file appears only now) and
+``abort()`` (nothing is left behind). :class:`Outputs` fans one stream of
+frames out to several writers, so several formats come from one pass.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from ..errors import OutputError
+from .atomic import commit, discard, prepare_output, temp_path_for, write_bytes_atomic
+from .decode import composite
+from .frames import Frame
+from .options import OutputOptions, output_format
+
+# Frames without alpha in formats that have none are composited over white,
+# the colour most GIF-making tools assume.
+WHITE = (255, 255, 255)
+MP4_TIME_BASE = Fraction(1, 90000)  # the MPEG clock: every common frame rate lands on a tick
+
+
+@dataclass
+class AudioSpan:
+    """The part of a source's audio that goes with the output: [start, end) in source seconds."""
+
+    path: Path
+    start: float
+    end: float
+
+
+class Writer(Protocol):
+    path: Path
+
+    def write(self, frame: Frame) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+def rgb(frame: Frame) -> np.ndarray:
+    return composite(frame.image, WHITE) if frame.has_alpha else frame.image
+
+
+def rgba(frame: Frame) -> np.ndarray:
+    if frame.has_alpha:
+        return frame.image
+    alpha = np.full(frame.image.shape[:2] + (1,), 255, np.uint8)
+    return np.concatenate([frame.image, alpha], axis=2)
+
+
+class Mp4Writer:
+    """H.264 in MP4: yuv420p (plays everywhere), even sizes, faststart, the source's audio span."""
+
+    def __init__(self, path: Path, options: OutputOptions, comment: str | None, audio: AudioSpan | None) -> None:
+        self.path = path
+        self.temp = temp_path_for(path)
+        self.options = options
+        self.comment = comment
+        self.audio = audio
+        self.container: av.container.OutputContainer | None = None
+        self.stream = None
+
+    def _open(self, frame: Frame) -> None:
+        container = av.open(str(self.temp), mode="w", format="mp4", options={"movflags": "+faststart"})
+        self.container = container
+        if self.comment:
+            container.metadata["comment"] = self.comment
+        rate = Fraction(round(1 / frame.duration * 1000), 1000) if frame.duration > 0 else Fraction(10)
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height = _even(frame.width), _even(frame.height)
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = MP4_TIME_BASE
+        stream.codec_context.time_base = MP4_TIME_BASE
+        stream.options = {"crf": str(self.options.crf), "preset": "medium"}
+        self.stream = stream
+        if self.audio is not None:
+            _mux_audio(container, self.audio)
+
+    def write(self, frame: Frame) -> None:
+        if self.container is None:
+            self._open(frame)
+        image = _pad_even(rgb(frame))
+        video = av.VideoFrame.from_ndarray(image, format="rgb24")
+        video.pts = round(frame.time / MP4_TIME_BASE)
+        video.time_base = MP4_TIME_BASE
+        video.duration = max(1, round(frame.duration / MP4_TIME_BASE))
+        for packet in self.stream.encode(video):
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        if self.container is None:
+            raise OutputError(f"no frames to write to {self.path}.")
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+        commit(self.temp, self.path)
+
+    def abort(self) -> None:
+        if self.container is not None:
+            try:
+                self.container.close()
+            except av.error.FFmpegError:
+                pass
+        discard(self.temp)
+
+
+def _even(n: int) -> int:
+    return n + (n % 2)
+
+
+def _pad_even(image: np.ndarray) -> np.ndarray:
+    """yuv420p needs even sides: repeat the last row/column rather than crop content."""
+    h, w = image.shape[:2]
+    if h % 2 == 0 and w % 2 == 0:
+        return image
+    return np.pad(image, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+
+
+def _mux_audio(container: av.container.OutputContainer, span: AudioSpan) -> None:
+    """Cut the source's audio to [start, end) and encode it as AAC into ``container``.
+
+    Audio goes in before the video: it is small, so the muxer's interleaving
+    buffer stays small while the video streams through.
+    """
+    with av.open(str(span.path)) as source:
+        if not source.streams.audio:
+            return
+        src = source.streams.audio[0]
+        rate = src.codec_context.sample_rate or 48000
+        layout = src.codec_context.layout.name if src.codec_context.layout else "stereo"
+        out = container.add_stream("aac", rate=rate)
+        out.layout = layout
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        first = int(round(span.start * rate))
+        last = int(round(span.end * rate))
+        origin = float(src.start_time * src.time_base) if src.start_time is not None else 0.0
+        written = 0
+        for decoded in source.decode(src):
+            if decoded.pts is None:
+                continue
+            for chunk in resampler.resample(decoded):
+                begin = int(round((float(decoded.pts * decoded.time_base) - origin) * rate))
+                samples = chunk.to_ndarray()
+                lo, hi = max(first - begin, 0), min(last - begin, samples.shape[1])
+                if hi <= lo:
+                    continue
+                piece = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, lo:hi]), format="fltp", layout=layout)
+                piece.sample_rate = rate
+                piece.pts = written
+                piece.time_base = Fraction(1, rate)
+                written += hi - lo
+                for packet in out.encode(piece):
+                    container.mux(packet)
+            if float(decoded.pts * decoded.time_base) - origin > span.end:
+                break
+        for packet in out.encode():
+            container.mux(packet)
+
+
+class ApngWriter:
+    """Animated PNG (lossless, full alpha) through FFmpeg's apng muxer."""
+
+    TIME_BASE = Fraction(1, 1000)
+
+    def __init__(self, path: Path, options: OutputOptions, comment: str | None) -> None:
+        self.path = path
+        self.temp = temp_path_for(path)
+        self.options = options
+        self.comment = comment
+        self.container = None
+        self.stream = None
+
+    def write(self, frame: Frame) -> None:
+        if self.container is None:
+            self.container = av.open(str(self.temp), mode="w", format="apng", options={"plays": str(self.options.loop)})
+            if self.comment:
+                self.container.metadata["comment"] = self.comment
+            self.stream = self.container.add_stream("apng")
+            self.stream.width, self.stream.height = frame.width, frame.height
+            self.stream.pix_fmt = "rgba"
+            self.stream.time_base = self.TIME_BASE
+            self.stream.codec_context.time_base = self.TIME_BASE
+        video = av.VideoFrame.from_ndarray(rgba(frame), format="rgba")
+        video.pts = round(frame.time * 1000)
+        video.time_base = self.TIME_BASE
+        video.duration = max(1, round(frame.duration * 1000))
+        for packet in self.stream.encode(video):
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        if self.container is None:
+            raise OutputError(f"no frames to write to {self.path}.")
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+        commit(self.temp, self.path)
+
+    def abort(self) -> None:
+        if self.container is not None:
+            try:
+                self.container.close()
+            except av.error.FFmpegError:
+                pass
+        discard(self.temp)
+
+
+class WebpWriter:
+    """Animated WebP through libwebp's animation encoder (Pillow's binding).
+
+    FFmpeg's libwebp_anim muxer gives the last frame the *average* duration,
+    so we drive libwebp directly: it takes exact millisecond timestamps and
+    keeps only compressed frames in memory.
+    """
+
+    def __init__(self, path: Path, options: OutputOptions) -> None:
+        self.path = path
+        self.options = options
+        self.encoder = None
+        self.end_ms = 0
+
+    def write(self, frame: Frame) -> None:
+        from PIL import _webp  # the binding Pillow's own WebP writer uses
+
+        image = Image.fromarray(rgba(frame), "RGBA")
+        if self.encoder is None:
+            # background, loop, minimize_size, kmin, kmax, allow_mixed, verbose — as Pillow passes them
+            self.encoder = _webp.WebPAnimEncoder(image.size, 0, self.options.loop, False, 3, 5, False, False)
+        self.encoder.add(image.getim(), round(frame.time * 1000), False, float(self.options.quality), 100.0, 4)
+        self.end_ms = round((frame.time + frame.duration) * 1000)
+
+    def close(self) -> None:
+        if self.encoder is None:
+            raise OutputError(f"no frames to write to {self.path}.")
+        self.encoder.add(None, self.end_ms, False, float(self.options.quality), 100.0, 0)
+        data = self.encoder.assemble(b"", b"", b"")
+        write_bytes_atomic(self.path, data)
+
+    def abort(self) -> None:
+        self.encoder = None
+
+
+class PngFolderWriter:
+    """Lossless PNG frames 00000.png, 00001.png, … each written atomically, infotext in a text chunk."""
+
+    def __init__(self, folder: Path, comment: str | None) -> None:
+        self.path = folder
+        self.comment = comment
+        self.count = 0
+
+    def write(self, frame: Frame) -> None:
+        save_png(self.path / f"{frame.index:05d}.png", frame.image, self.comment)
+        self.count += 1
+
+    def close(self) -> None:
+        if self.count == 0:
+            raise OutputError(f"no frames to write to {self.path}.")
+
+    def abort(self) -> None:
+        pass  # finished frames are complete files; keeping them is what a user wants
+
+
+def save_png(path: Path, image: np.ndarray, parameters: str | None = None) -> None:
+    """A PNG written atomically; ``parameters`` goes where the web UI puts its infotext."""
+    info = PngImagePlugin.PngInfo()
+    if parameters:
+        info.add_text("parameters", parameters)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", pnginfo=info, compress_level=4)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def open_writer(path: str | Path, options: OutputOptions, *, comment: str | None = None,
+                audio: AudioSpan | None = None) -> Writer:
+    kind = output_format(str(path))
+    target = Path(path)
+    if kind == "png-folder":
+        if target.exists() and any(target.glob("*.png")) and not options.overwrite:
+            raise OutputError(f"{target} already holds PNG frames; pass --overwrite to replace them, or choose another folder.")
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create output folder {target} ({exc.strerror}); choose another -o.") from None
+        if not _writable(target):
+            raise OutputError(f"output folder {target} is not writable; choose another -o or fix its permissions.")
+        return PngFolderWriter(target, comment)
+    prepare_output(target, overwrite=options.overwrite)
+    if kind == "gif":
+        from .gif import GifOptions, GifWriter
+
+        gif_options = GifOptions(colors=options.colors, dither=options.dither, palette=options.palette,
+                                 loop=options.loop, comment=comment)
+        return GifWriter(target, gif_options)
+    if kind == "mp4":
+        return Mp4Writer(target, options, comment, audio)
+    if kind == "webp":
+        return WebpWriter(target, options)
+    return ApngWriter(target, options, comment)
+
+
+def _writable(folder: Path) -> bool:
+    import os
+
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+class Outputs:
+    """Several writers fed from one pass; all appear, or none (on error every temp file is removed)."""
+
+    def __init__(self, writers: list[Writer]) -> None:
+        self.writers = writers
+
+    def write(self, frame: Frame) -> None:
+        for writer in self.writers:
+            writer.write(frame)
+
+    def close(self) -> list[Path]:
+        for writer in self.writers:
+            writer.close()
+        return [w.path for w in self.writers]
+
+    def abort(self) -> None:
+        for writer in self.writers:
+            writer.abort()
+
+    def __enter__(self) -> "Outputs":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()

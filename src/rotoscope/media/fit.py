@@ -1,0 +1,101 @@
+"""--max-size: find the best GIF settings that fit a byte budget.
+
+Web UIs and chat apps reject uploads over a limit (~1.5 MB). Users cut by
+hand: fewer colours, then a smaller frame, then a lower frame rate. We try
+the same ladder, best first, and keep the first that fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..errors import OutputError
+from ..notices import notice
+from .atomic import commit, discard, temp_path_for
+from .frames import Frame
+from .gif import GifOptions, GifWriter
+from .options import OutputOptions
+
+COLOR_STEPS = (256, 128, 64, 32)
+SCALE_STEPS = (0.85, 0.7, 0.55, 0.4)
+FPS_DIVISORS = (2, 3, 4)
+SMALL_COLORS = 64  # colours used while shrinking: the colour steps already showed 256 doesn't fit
+
+
+@dataclass(frozen=True)
+class Attempt:
+    colors: int
+    scale: float = 1.0
+    keep_every: int = 1
+
+    def describe(self) -> str:
+        parts = [f"{self.colors} colours"]
+        if self.scale != 1.0:
+            parts.append(f"{round(self.scale * 100)}% size")
+        if self.keep_every != 1:
+            parts.append(f"1/{self.keep_every} of the frame rate")
+        return ", ".join(parts)
+
+
+def ladder(start_colors: int) -> Iterator[Attempt]:
+    for colors in COLOR_STEPS:
+        if colors <= start_colors:
+            yield Attempt(colors)
+    small = min(SMALL_COLORS, start_colors)
+    for scale in SCALE_STEPS:
+        yield Attempt(small, scale)
+    for every in FPS_DIVISORS:
+        yield Attempt(small, SCALE_STEPS[-1], every)
+
+
+def adjust(frames: Iterable[Frame], attempt: Attempt) -> Iterator[Frame]:
+    """Frames scaled and thinned as the attempt says; timing is kept (a kept frame lasts for those dropped)."""
+    pending: Frame | None = None
+    out_index = 0
+    for frame in frames:
+        if attempt.scale != 1.0:
+            size = (max(1, round(frame.width * attempt.scale)), max(1, round(frame.height * attempt.scale)))
+            frame = frame.with_image(np.asarray(Image.fromarray(frame.image).resize(size, Image.Resampling.LANCZOS)))
+        if attempt.keep_every == 1:
+            yield frame
+            continue
+        if frame.index % attempt.keep_every == 0:
+            if pending is not None:
+                yield pending
+                out_index += 1
+            pending = replace(frame, index=out_index)
+        elif pending is not None:
+            pending = replace(pending, duration=frame.time + frame.duration - pending.time)
+    if pending is not None:
+        yield pending
+
+
+def fit_gif(make_frames: Callable[[], Iterable[Frame]], path: Path, options: OutputOptions,
+            comment: str | None = None) -> Attempt:
+    """Encode to ``path`` with the best ladder step under ``options.max_size`` bytes; say what was chosen."""
+    assert options.max_size is not None
+    smallest = None
+    for attempt in ladder(options.colors):
+        temp = temp_path_for(path).with_suffix(".fit.gif")
+        gif_options = GifOptions(colors=attempt.colors, dither=options.dither, palette=options.palette,
+                                 loop=options.loop, comment=comment)
+        with GifWriter(temp, gif_options) as writer:
+            for frame in adjust(make_frames(), attempt):
+                writer.write(frame)
+        size = temp.stat().st_size
+        smallest = size if smallest is None else min(smallest, size)
+        if size <= options.max_size:
+            commit(temp, path)
+            if attempt != Attempt(options.colors):
+                notice(f"{path.name}: {size / 1e6:.2f} MB with {attempt.describe()} to fit --max-size {options.max_size / 1e6:g} MB.")
+            return attempt
+        discard(temp)
+    raise OutputError(
+        f"{path.name} does not fit --max-size {options.max_size / 1e6:g} MB even at 40% size and a quarter of the frame rate "
+        f"(smallest try: {smallest / 1e6:.2f} MB); shorten the clip with --duration or lower --fps/--width."
+    )

@@ -1,0 +1,158 @@
+"""`rotoscope probe`: the facts about a source a user needs before cutting it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from ..errors import InputError
+from .sources import PILLOW_ANIMATED_SUFFIXES, check_file, image_sequence, open_container
+
+# Timestamps that differ from evenly spaced by more than this fraction of a
+# frame interval mark a variable-frame-rate stream.
+VFR_TOLERANCE = 0.25
+
+
+@dataclass
+class AudioInfo:
+    codec: str
+    sample_rate: int
+    channels: int
+
+
+@dataclass
+class ProbeInfo:
+    path: str
+    container: str
+    codec: str
+    duration: float  # seconds, as displayed (first frame start → last frame end)
+    frame_count: int
+    fps: float  # average rate
+    variable_frame_rate: bool
+    width: int  # as displayed (after rotation)
+    height: int
+    rotation: int  # degrees counter-clockwise the stored picture is turned for display
+    pixel_format: str
+    has_alpha: bool
+    audio: AudioInfo | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def format_has_alpha(pix_fmt: str | None) -> bool:
+    if not pix_fmt:
+        return False
+    try:
+        fmt = av.VideoFormat(pix_fmt)
+    except (ValueError, av.error.FFmpegError):
+        return False
+    # GIF and 8-bit PNG are palette formats whose palette may hold transparency.
+    return fmt.has_palette or any(c.is_alpha for c in fmt.components)
+
+
+def probe(source: str | Path) -> ProbeInfo:
+    files = image_sequence(source)
+    if files is not None:
+        return _probe_images(str(source), files)
+    path = Path(source)
+    check_file(path)
+    if path.suffix.lower() in PILLOW_ANIMATED_SUFFIXES:
+        return _probe_pillow(path)
+    with open_container(path) as container:
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        times: list[float] = []
+        last_duration = 0.0
+        # Demuxing (no decoding) is cheap and gives every frame's timestamp,
+        # the only honest way to count frames and to spot variable frame rate.
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.size == 0:
+                continue
+            times.append(float(packet.pts * packet.time_base))
+            last_duration = float((packet.duration or 0) * packet.time_base)
+        if not times:
+            raise InputError(f"{path} holds no video frames; check the file.")
+        times.sort()
+        start = times[0]
+        deltas = np.diff(times) if len(times) > 1 else np.array([])
+        if len(deltas):
+            median = float(np.median(deltas))
+            last_duration = last_duration or median
+            vfr = bool(median > 0 and np.max(np.abs(deltas - median)) > VFR_TOLERANCE * median)
+        else:
+            vfr = False
+            last_duration = last_duration or (1 / float(stream.average_rate) if stream.average_rate else 0.1)
+        duration = times[-1] - start + last_duration
+        rotation = _rotation(container, stream)
+        width, height = ctx.width, ctx.height
+        if rotation % 180:
+            width, height = height, width
+        audio = None
+        if container.streams.audio:
+            a = container.streams.audio[0]
+            audio = AudioInfo(a.codec_context.name, int(a.codec_context.sample_rate or 0), int(a.codec_context.channels or 0))
+        fps = len(times) / duration if duration > 0 else 0.0
+        if stream.average_rate and not vfr:
+            fps = float(stream.average_rate)
+        return ProbeInfo(
+            path=str(path), container=container.format.name, codec=ctx.name, duration=round(duration, 6),
+            frame_count=len(times), fps=round(fps, 4), variable_frame_rate=vfr, width=width, height=height,
+            rotation=rotation, pixel_format=ctx.pix_fmt or "", has_alpha=format_has_alpha(ctx.pix_fmt), audio=audio,
+        )
+
+
+def _rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
+    """The display rotation, read from the first decoded frame's display matrix."""
+    container.seek(0, stream=stream) if stream.duration else None
+    try:
+        for frame in container.decode(stream):
+            return int(round(frame.rotation or 0)) % 360
+    except av.error.FFmpegError:
+        return 0
+    return 0
+
+
+def _probe_images(name: str, files: list[Path]) -> ProbeInfo:
+    first = _open_image(files[0])
+    alpha = first.mode in ("RGBA", "LA", "PA") or "transparency" in first.info
+    return ProbeInfo(
+        path=name, container="image sequence", codec=first.format.lower() if first.format else "image",
+        duration=len(files) / 25.0, frame_count=len(files), fps=25.0, variable_frame_rate=False,
+        width=first.width, height=first.height, rotation=0, pixel_format=first.mode, has_alpha=alpha, audio=None,
+    )
+
+
+def _probe_pillow(path: Path) -> ProbeInfo:
+    image = _open_image(path)
+    n = getattr(image, "n_frames", 1)
+    durations = []
+    for i in range(n):
+        image.seek(i)
+        image.load()
+        durations.append(image.info.get("duration", 100) / 1000)
+    duration = sum(durations)
+    vfr = len(set(durations)) > 1
+    return ProbeInfo(
+        path=str(path), container=(image.format or "image").lower(), codec=(image.format or "image").lower(),
+        duration=round(duration, 6), frame_count=n, fps=round(n / duration, 4) if duration else 0.0,
+        variable_frame_rate=vfr, width=image.width, height=image.height, rotation=0, pixel_format=image.mode,
+        has_alpha=image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info, audio=None,
+    )
+
+
+def _open_image(path: Path) -> Image.Image:
+    try:
+        return Image.open(path)
+    except (OSError, Image.UnidentifiedImageError):
+        raise InputError(f"{path} is not an image that can be read; check the file.") from None
+
+
+def frame_rate(stream: av.video.stream.VideoStream) -> Fraction | None:
+    rate = stream.average_rate or stream.guessed_rate
+    return Fraction(rate) if rate else None

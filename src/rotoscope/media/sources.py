@@ -1,0 +1,78 @@
+"""Telling what kind of source a path is, and opening containers safely.
+
+The only place that turns PyAV's exceptions into our user errors, adding the
+path (PyAV's errors are also built-in types, so we wrap once, here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+
+from ..errors import InputError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+# Animated WebP is not decoded by FFmpeg's webp decoder: Pillow reads those.
+PILLOW_ANIMATED_SUFFIXES = {".webp"}
+
+
+def natural_key(path: Path) -> list:
+    """Sort 'frame2.png' before 'frame10.png', as people number frames."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+def is_glob(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
+
+
+def image_sequence(source: str | Path) -> list[Path] | None:
+    """The image files of a folder or glob, sorted naturally; None when the source is a single file."""
+    text = str(source)
+    if is_glob(text) and not Path(text).exists():
+        files = [Path(p) for p in glob.glob(text)]
+        files = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+        if not files:
+            raise InputError(f"no image files match {text!r}; check the pattern (e.g. 'frames/*.png').")
+        return sorted(files, key=natural_key)
+    path = Path(text)
+    if path.is_dir():
+        files = [p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+        if not files:
+            raise InputError(f"folder {path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}); point at a video or a folder of frames.")
+        return sorted(files, key=natural_key)
+    return None
+
+
+def check_file(path: Path) -> None:
+    """Fail early, clearly, for the usual mistakes before PyAV sees the file."""
+    if not path.exists():
+        raise InputError(f"{path} does not exist; check the path (quote it if it has spaces).")
+    if path.is_dir():
+        return
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty (0 bytes); it was probably not fully copied or downloaded.")
+
+
+@contextlib.contextmanager
+def open_container(path: Path) -> Iterator[av.container.InputContainer]:
+    """``av.open`` for reading, with PyAV errors turned into InputError naming the file."""
+    check_file(path)
+    try:
+        container = av.open(str(path), mode="r")
+    except av.error.FileNotFoundError:
+        raise InputError(f"{path} does not exist; check the path.") from None
+    except av.error.PermissionError:
+        raise InputError(f"{path} cannot be read (permission denied).") from None
+    except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not a video, GIF or image that can be read ({exc.__class__.__name__}); check the file, or re-export it as MP4/GIF.") from None
+    try:
+        if not container.streams.video:
+            raise InputError(f"{path} has no video stream (audio only?); give a video, GIF or image folder.")
+        yield container
+    finally:
+        container.close()

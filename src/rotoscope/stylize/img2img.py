@@ -1,0 +1,90 @@
+"""The real Stylizer: diffusers img2img under one prompt, seed and strength."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..models.loader import LoadedModel
+from ..models.samplers import make_scheduler
+from ..notices import notice
+from .options import StyleOptions
+from .resize import processing_size, resize
+
+# CLIP reads 77 tokens including start and end: 75 are the user's.
+PROMPT_TOKENS = 75
+
+
+class DiffusersImg2Img:
+    """One loaded pipeline, reused for every frame of a job.
+
+    The prompt is encoded once per job (not once per frame), and each frame
+    gets its own torch Generator: with ``noise="shared"`` every frame starts
+    from the same initial noise, as a fixed seed does in the web UI.
+    """
+
+    def __init__(self, loaded: LoadedModel, style: StyleOptions) -> None:
+        self.loaded = loaded
+        self.pipe = loaded.pipe
+        self.style = style
+        self.name = loaded.name
+        self.strength = style.strength  # a per-call knob: preview sweeps it on one loaded model
+        self.pipe.scheduler = make_scheduler(style.sampler, self.pipe.scheduler.config)
+        self.size: tuple[int, int] | None = None
+        self._embeds: dict[str, torch.Tensor] | None = None
+        self._warn_long_prompt()
+
+    def _warn_long_prompt(self) -> None:
+        tokenizer = getattr(self.pipe, "tokenizer", None)
+        if tokenizer is None:
+            return
+        for label, text in (("prompt", self.style.prompt), ("negative prompt", self.style.negative_prompt)):
+            count = len(tokenizer(text, truncation=False).input_ids) - 2
+            if count > PROMPT_TOKENS:
+                notice(f"{label} is {count} tokens; the model reads the first {PROMPT_TOKENS} and ignores the rest (shorten it).")
+
+    @property
+    def guidance(self) -> bool:
+        return self.style.cfg_scale > 1
+
+    def _prompt_kwargs(self, batch: int) -> dict:
+        """Prompt embeddings, computed once and repeated for the batch (SD 1.x/2.x); SDXL gets the text."""
+        style = self.style
+        if self.loaded.family == "sdxl":
+            return {"prompt": [style.prompt] * batch, "negative_prompt": [style.negative_prompt] * batch}
+        if self._embeds is None:
+            positive, negative = self.pipe.encode_prompt(
+                style.prompt, self.loaded.device, 1, self.guidance, style.negative_prompt,
+                clip_skip=(style.clip_skip - 1) or None,
+            )
+            self._embeds = {"prompt_embeds": positive}
+            if negative is not None:
+                self._embeds["negative_prompt_embeds"] = negative
+        return {k: v.repeat(batch, 1, 1) for k, v in self._embeds.items()}
+
+    def generators(self, seed: int, indices: list[int]) -> list[torch.Generator]:
+        seeds = [seed] * len(indices) if self.style.noise == "shared" else [(seed + i) % 2**32 for i in indices]
+        return [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
+
+    def stylize(self, frames, *, seed, indices=None, init=None, mask=None, control=None):
+        indices = indices if indices is not None else list(range(len(frames)))
+        first = frames[0]
+        if self.size is None:
+            self.size = processing_size(first.shape[1], first.shape[0], self.style.width, self.style.height)
+        bases = init if init is not None else frames
+        images = [resize(np.ascontiguousarray(b[..., :3]), self.size, self.style.resize_mode) for b in bases]
+        with torch.inference_mode():
+            result = self.pipe(
+                image=[Image.fromarray(img) for img in images],
+                strength=self.strength,
+                num_inference_steps=self.style.steps,
+                guidance_scale=self.style.cfg_scale,
+                generator=self.generators(seed, indices),
+                output_type="np",
+                **self._prompt_kwargs(len(images)),
+            ).images
+        return [np.clip(np.rint(r * 255), 0, 255).astype(np.uint8) for r in result]
+
+    def infotext_fields(self) -> dict[str, str]:
+        return {}
