@@ -40,15 +40,18 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show full traceba
     _setup_logging()
 
 
+class _NoteHandler(logging.Handler):
+    """Notices as "note: …" lines on whatever stderr is now (test runners swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"[yellow]note:[/] {record.getMessage()}", soft_wrap=True)
+
+
 def _setup_logging() -> None:
     logger = logging.getLogger("rotoscope")
-    if not any(getattr(h, "_rotoscope", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("note: %(message)s"))
-        handler._rotoscope = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+        logger.addHandler(_NoteHandler())
         logger.setLevel(logging.INFO)
-        logger.propagate = True
 
 
 def friendly(command):

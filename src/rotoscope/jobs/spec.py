@@ -55,13 +55,18 @@ class JobSpec:
     def from_json(cls, text: str) -> "JobSpec":
         return cls.from_dict(json.loads(text))
 
+    def normalised(self) -> dict[str, Any]:
+        """The spec as job.json stores it (ints given for floats become floats), so keys match after a reload."""
+        return JobSpec.from_dict(self.to_dict()).to_dict()
+
     def frames_key(self) -> str:
         """Identifies the source frames: same source + media options → same frames."""
-        return _digest({"source": self.source, "media": dataclasses.asdict(self.media)})
+        data = self.normalised()
+        return _digest({"source": data["source"], "media": data["media"]})
 
     def look_key(self) -> str:
         """Identifies the stylised frames (everything but where outputs go)."""
-        data = self.to_dict()
+        data = self.normalised()
         data.pop("output")
         return _digest(data)
 

@@ -1,0 +1,582 @@
+"""One loader around diffusers' ``from_pretrained`` / ``from_single_file``.
+
+``load_pipeline(ModelOptions(...), kind="img2img" | "inpaint")`` accepts a hub
+id, a local diffusers folder, a single ``.safetensors``/``.ckpt`` file (SD 1.x,
+2.x or XL, told apart from its weights) or ``"tiny"``; applies a VAE override,
+LoRAs and textual-inversion embeddings; and places the pipeline on the device
+and dtype asked for. Every failure a user can fix raises :class:`ModelError`
+with a one-line message naming the model and the way out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..errors import ModelError, OptionError
+from .options import ModelOptions
+
+log = logging.getLogger(__name__)
+
+KINDS = ("img2img", "inpaint")
+FAMILIES = ("sd1", "sd2", "sdxl", "tiny")
+SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
+TINY_NAMES = {"tiny": False, "tiny-inpaint": True}
+_HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+# diffusers' own defaults for configs of single files (fetched from the hub, or its cache)
+_DEFAULT_CONFIG_REPO = {
+    ("sd1", False): "stable-diffusion-v1-5/stable-diffusion-v1-5",
+    ("sd1", True): "stable-diffusion-v1-5/stable-diffusion-inpainting",
+    ("sd2", False): "stabilityai/stable-diffusion-2-1",
+    ("sd2", True): "stabilityai/stable-diffusion-2-inpainting",
+    ("sdxl", False): "stabilityai/stable-diffusion-xl-base-1.0",
+    ("sdxl", True): "diffusers/stable-diffusion-xl-1.0-inpainting-0.1",
+}
+
+
+@dataclass
+class LoadedModel:
+    """A ready pipeline and what infotext / callers need to know about it."""
+
+    pipe: object
+    device: torch.device
+    dtype: torch.dtype
+    name: str  # for infotext "Model: …"
+    family: str  # "sd1" | "sd2" | "sdxl" | "tiny"
+    inpaint_unet: bool = False  # UNet takes 9 channels (an inpainting model)
+    loras: list[tuple[str, float]] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)  # textual-inversion tokens added
+
+
+# ---------------------------------------------------------------- device, dtype
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` → cuda, then mps, then cpu; an explicit device must exist."""
+    name = str(name).strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ModelError("CUDA was asked for but torch sees no GPU; use --device cpu or auto")
+        dev = torch.device(name)
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ModelError(
+                f"device {name} was asked for but torch sees {torch.cuda.device_count()} GPU(s); use cuda:0 … "
+                f"cuda:{torch.cuda.device_count() - 1}, or --device auto"
+            )
+        return dev
+    if name == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ModelError("MPS (Apple GPU) was asked for but torch cannot use it here; use --device cpu or auto")
+        return torch.device("mps")
+    if name == "cpu":
+        return torch.device("cpu")
+    raise OptionError(f"device {name!r} is not known: use auto, cpu, cuda, cuda:N or mps")
+
+
+def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
+    """``auto`` → fp16 on CUDA, fp32 elsewhere."""
+    table = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+    if name == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    if name not in table:
+        raise OptionError(f"dtype {name!r} is not known: use auto, fp32, fp16 or bf16")
+    if name == "fp16" and device.type == "cpu":
+        log.warning("fp16 on the CPU is slow and some ops are missing; bf16 or fp32 are better there")
+    return table[name]
+
+
+# ---------------------------------------------------------------- hub helpers
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def is_hub_id(text: str) -> bool:
+    return bool(_HUB_ID_RE.match(text)) and not Path(text).exists()
+
+
+def _hub_unreachable_message(what: str, repo: str) -> str:
+    why = "HF_HUB_OFFLINE is set and it is not in the local cache" if _offline() else "the Hugging Face hub cannot be reached and it is not in the local cache"
+    return (
+        f"{what} {repo!r} cannot be loaded: {why}; pass a local diffusers folder, or a single .safetensors/.ckpt "
+        f"file, or download it elsewhere with `huggingface-cli download {repo}` and copy the folder here"
+    )
+
+
+def _looks_like_network_error(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    needles = (
+        "connect", "offline", "not fully cached", "cannot find an appropriate cached", "local_files_only",
+        "name or service", "timed out", "timeout", "resolve", "network", "localentrynotfound", "outgoing traffic",
+    )
+    return any(n in text for n in needles)
+
+
+def _hub_error(what: str, repo: str, exc: BaseException) -> ModelError:
+    name = type(exc).__name__
+    if name in ("RepositoryNotFoundError", "GatedRepoError") or "404" in str(exc):
+        return ModelError(
+            f"{what} {repo!r} was not found on the Hugging Face hub (or needs a login); check the id, "
+            f"or pass a local diffusers folder or a single .safetensors/.ckpt file"
+        )
+    if _looks_like_network_error(exc):
+        return ModelError(_hub_unreachable_message(what, repo))
+    return ModelError(f"{what} {repo!r} could not be loaded ({name}: {_first_line(exc)}); check that it is a diffusers model")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+# ---------------------------------------------------------------- single files
+
+
+def read_checkpoint_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Key → shape of a single-file checkpoint, without loading all the weights.
+
+    A damaged (truncated, corrupt) file raises :class:`ModelError`.
+    """
+    damaged = f"model file {path} is damaged (truncated or not a checkpoint); download it again"
+    if path.suffix.lower() == ".safetensors":
+        from safetensors import safe_open
+
+        try:
+            shapes = {}
+            with safe_open(str(path), framework="pt") as f:
+                for key in f.keys():
+                    shapes[key] = tuple(f.get_slice(key).get_shape())
+            # the header can be intact while the data is cut short
+            expected = _safetensors_data_end(path)
+            if expected is not None and path.stat().st_size < expected:
+                raise ModelError(damaged)
+            return shapes
+        except ModelError:
+            raise
+        except Exception:
+            raise ModelError(damaged) from None
+    try:
+        sd = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+    except Exception:
+        try:
+            sd = torch.load(str(path), map_location="cpu", weights_only=True)
+        except Exception:
+            raise ModelError(damaged) from None
+    if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
+        sd = sd["state_dict"]
+    if not isinstance(sd, dict):
+        raise ModelError(damaged)
+    return {k: tuple(v.shape) for k, v in sd.items() if isinstance(v, torch.Tensor)}
+
+
+def _safetensors_data_end(path: Path) -> int | None:
+    import struct
+
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            return None
+        (n,) = struct.unpack("<Q", head)
+        try:
+            header = json.loads(f.read(n))
+        except Exception:
+            return None
+    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and "data_offsets" in v]
+    return 8 + n + (max(ends) if ends else 0)
+
+
+def detect_family(shapes: dict[str, tuple[int, ...]], path: Path | str = "checkpoint") -> tuple[str, bool]:
+    """``(family, inpaint_unet)`` of an original (LDM-layout) checkpoint."""
+    keys = shapes.keys()
+    unet_keys = [k for k in keys if k.startswith("model.diffusion_model.")]
+    if not unet_keys:
+        if any(k.startswith(("lora_", "lora_unet", "unet.")) or ".lora" in k for k in keys):
+            raise ModelError(f"{path} is a LoRA, not a model; pass it with --lora {path}[:WEIGHT] beside a model")
+        if any(k.startswith(("encoder.", "decoder.", "first_stage_model.")) for k in keys):
+            raise ModelError(f"{path} is a VAE, not a model; pass it with --vae {path} beside a model")
+        raise ModelError(f"{path} is not a Stable Diffusion checkpoint (no UNet weights); pass an SD 1.x/2.x/XL model file")
+    in_conv = shapes.get("model.diffusion_model.input_blocks.0.0.weight")
+    inpaint = bool(in_conv and len(in_conv) == 4 and in_conv[1] == 9)
+    if any(k.startswith("conditioner.embedders.1.") for k in keys) or any(
+        k.startswith("model.diffusion_model.label_emb.") for k in keys
+    ):
+        return "sdxl", inpaint
+    context = [s[-1] for k, s in shapes.items() if k.startswith("model.diffusion_model.") and k.endswith("attn2.to_k.weight")]
+    dim = context[0] if context else None
+    if any(k.startswith("cond_stage_model.model.") for k in keys) or dim == 1024:
+        return "sd2", inpaint
+    if dim == 768:
+        return "sd1", inpaint
+    if dim is not None and dim < 256:
+        return "tiny", inpaint
+    raise ModelError(
+        f"{path} is not a Stable Diffusion 1.x/2.x/XL checkpoint (cross-attention width {dim}); pass an SD model file"
+    )
+
+
+# ---------------------------------------------------------------- pipeline classes
+
+
+def _pipeline_class(family: str, kind: str):
+    import diffusers
+
+    if family == "sdxl":
+        return diffusers.StableDiffusionXLInpaintPipeline if kind == "inpaint" else diffusers.StableDiffusionXLImg2ImgPipeline
+    return diffusers.StableDiffusionInpaintPipeline if kind == "inpaint" else diffusers.StableDiffusionImg2ImgPipeline
+
+
+def _extra_kwargs(family: str) -> dict:
+    if family == "sdxl":
+        return {}
+    return dict(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+
+
+def folder_family(folder: Path) -> str:
+    """Family of a diffusers folder, from its model_index.json and text encoder config."""
+    index_file = folder / "model_index.json"
+    try:
+        index = json.loads(index_file.read_text())
+    except FileNotFoundError:
+        raise ModelError(
+            f"model folder {folder} has no model_index.json, so it is not a diffusers pipeline folder; "
+            "pass the folder that holds model_index.json, or a single .safetensors/.ckpt file"
+        ) from None
+    except (OSError, ValueError):
+        raise ModelError(f"model folder {folder} has a damaged model_index.json; download the model again") from None
+    if "XL" in str(index.get("_class_name", "")) or "text_encoder_2" in index:
+        return "sdxl"
+    try:
+        te = json.loads((folder / "text_encoder" / "config.json").read_text())
+        hidden = int(te.get("hidden_size", 768))
+    except (OSError, ValueError):
+        return "sd1"
+    return {768: "sd1", 1024: "sd2"}.get(hidden, "tiny" if hidden < 256 else "sd1")
+
+
+# ---------------------------------------------------------------- the loader
+
+
+def load_pipeline(options: ModelOptions, kind: str = "img2img") -> LoadedModel:
+    """Load the pipeline ``options`` names, for ``kind`` "img2img" or "inpaint"."""
+    if kind not in KINDS:
+        raise OptionError(f"pipeline kind {kind!r} is not known: use one of {', '.join(KINDS)}")
+    options.validate()
+    device = resolve_device(options.device)
+    dtype = resolve_dtype(options.dtype, device)
+
+    model = options.model.strip()
+    path = Path(model).expanduser()
+    if model.lower() in TINY_NAMES:
+        from .tiny import ensure_tiny_folder
+
+        folder = ensure_tiny_folder(inpaint=TINY_NAMES[model.lower()])
+        pipe, family = _load_folder(folder, kind, dtype)
+        name = model.lower()
+    elif path.is_dir():
+        pipe, family = _load_folder(path, kind, dtype)
+        name = path.resolve().name
+    elif path.is_file():
+        pipe, family = _load_single_file(path, kind, dtype, options.config)
+        name = path.stem
+    elif is_hub_id(model):
+        pipe, family = _load_hub(model, kind, dtype)
+        name = model
+    else:
+        raise ModelError(
+            f"model path {model} does not exist; pass an existing diffusers folder, a .safetensors/.ckpt file, "
+            "a hub id like org/name, or 'tiny'"
+        )
+
+    inpaint_unet = int(pipe.unet.config.in_channels) == 9
+    if kind == "img2img" and inpaint_unet:
+        raise ModelError(f"model {name} is an inpainting model (9-channel UNet); use it with a mask, or pick an ordinary model")
+
+    if options.vae:
+        pipe.vae = _load_vae(options.vae, dtype, options.config)
+
+    pipe.to(device)
+    loaded = LoadedModel(pipe=pipe, device=device, dtype=dtype, name=name, family=family, inpaint_unet=inpaint_unet)
+    if options.loras:
+        _apply_loras(loaded, options.loras)
+    for emb in options.embeddings:
+        loaded.tokens.append(_load_embedding(loaded, emb))
+    pipe.set_progress_bar_config(disable=True)
+    return loaded
+
+
+def _load_folder(folder: Path, kind: str, dtype: torch.dtype):
+    family = folder_family(folder)
+    cls = _pipeline_class(family, kind)
+    try:
+        pipe = cls.from_pretrained(str(folder), dtype=dtype, local_files_only=True, **_extra_kwargs(family))
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(
+            f"model folder {folder} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); "
+            "it may be incomplete: download it again"
+        ) from exc
+    return pipe, family
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """A quick TCP probe of the hub (``HF_ENDPOINT``), so an unreachable hub fails in
+    seconds instead of huggingface_hub's ~25 s of retries. Behind a proxy, assume yes."""
+    import socket
+    from urllib.parse import urlparse
+
+    if _offline():
+        return False
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme != "http" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _load_hub(repo: str, kind: str, dtype: torch.dtype):
+    from huggingface_hub import hf_hub_download
+
+    # 1) a cached snapshot works offline; 2) otherwise the hub must answer
+    try:
+        index_path = hf_hub_download(repo, "model_index.json", local_files_only=True)
+        local = True
+    except Exception:
+        if not hub_reachable():
+            raise ModelError(_hub_unreachable_message("model", repo)) from None
+        try:
+            index_path = hf_hub_download(repo, "model_index.json", etag_timeout=10)
+        except Exception as exc:
+            raise _hub_error("model", repo, exc) from None
+        local = False
+    family = folder_family(Path(index_path).parent)
+    cls = _pipeline_class(family, kind)
+    try:
+        pipe = cls.from_pretrained(repo, dtype=dtype, local_files_only=local and (_offline() or not hub_reachable()), **_extra_kwargs(family))
+    except Exception as exc:
+        raise _hub_error("model", repo, exc) from None
+    return pipe, family
+
+
+def _load_single_file(path: Path, kind: str, dtype: torch.dtype, config: str | None):
+    if path.suffix.lower() not in SINGLE_FILE_SUFFIXES:
+        raise ModelError(
+            f"model file {path} is not a .safetensors or .ckpt checkpoint; pass one of those, or a diffusers folder"
+        )
+    shapes = read_checkpoint_shapes(path)
+    family, inpaint = detect_family(shapes, path)
+    cls = _pipeline_class(family, kind)
+    kwargs = dict(dtype=dtype, **_extra_kwargs(family))
+    if config:
+        cfg = Path(config).expanduser()
+        if not (cfg / "model_index.json").exists():
+            raise ModelError(f"config folder {config} is not a diffusers folder (no model_index.json); pass one of the same model family")
+        kwargs.update(config=str(cfg), local_files_only=True)
+    elif family == "tiny":
+        from .tiny import ensure_tiny_folder
+
+        kwargs.update(config=str(ensure_tiny_folder(inpaint=inpaint)), local_files_only=True)
+    else:
+        kwargs.update(local_files_only=not hub_reachable())
+    try:
+        pipe = cls.from_single_file(str(path), **kwargs)
+    except Exception as exc:
+        if not config and family != "tiny" and _looks_like_network_error(exc):
+            repo = _DEFAULT_CONFIG_REPO[(family, inpaint)]
+            raise ModelError(
+                f"model file {path} ({family}) needs the configs of {repo!r}, but {'HF_HUB_OFFLINE is set' if _offline() else 'the Hugging Face hub cannot be reached'} and they are not cached; "
+                f"pass --config with a local diffusers folder of the same family, or run `huggingface-cli download {repo} --exclude '*.safetensors' '*.bin' '*.ckpt'` elsewhere and copy the cache"
+            ) from None
+        raise ModelError(f"model file {path} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); it may be damaged: download it again") from None
+    return pipe, family
+
+
+def _load_vae(spec: str, dtype: torch.dtype, config: str | None):
+    from diffusers import AutoencoderKL, AutoencoderTiny
+
+    path = Path(spec).expanduser()
+    try:
+        if path.is_dir():
+            cfg_file = path / "config.json"
+            if not cfg_file.exists() and (path / "vae" / "config.json").exists():
+                path, cfg_file = path / "vae", path / "vae" / "config.json"
+            if not cfg_file.exists():
+                raise ModelError(f"VAE folder {spec} has no config.json; pass a diffusers VAE folder or a .safetensors file")
+            cls_name = json.loads(cfg_file.read_text()).get("_class_name", "AutoencoderKL")
+            cls = AutoencoderTiny if cls_name == "AutoencoderTiny" else AutoencoderKL
+            return cls.from_pretrained(str(path), dtype=dtype, local_files_only=True)
+        if path.is_file():
+            shapes = read_checkpoint_shapes(path)
+            if any(k.startswith(("encoder.layers", "decoder.layers")) for k in shapes):
+                raise ModelError(f"VAE file {spec} is a TAESD (AutoencoderTiny) file; pass its diffusers folder instead")
+            kwargs = dict(dtype=dtype)
+            if config:
+                kwargs.update(config=str(Path(config).expanduser()), subfolder="vae", local_files_only=True)
+            else:
+                kwargs.update(local_files_only=not hub_reachable())
+            try:
+                return AutoencoderKL.from_single_file(str(path), **kwargs)
+            except Exception as exc:
+                if not config and _looks_like_network_error(exc):
+                    raise ModelError(
+                        f"VAE file {spec} needs a VAE config from the hub, which cannot be reached; pass --config with a local diffusers folder, or a diffusers VAE folder as --vae"
+                    ) from None
+                raise
+        if is_hub_id(spec):
+            if not hub_reachable():
+                try:
+                    return AutoencoderKL.from_pretrained(spec, dtype=dtype, local_files_only=True)
+                except Exception:
+                    raise ModelError(_hub_unreachable_message("VAE", spec)) from None
+            try:
+                return AutoencoderKL.from_pretrained(spec, dtype=dtype, local_files_only=_offline())
+            except Exception as exc:
+                raise _hub_error("VAE", spec, exc) from None
+        raise ModelError(f"VAE path {spec} does not exist; pass a diffusers VAE folder, a .safetensors file or a hub id")
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"VAE {spec} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); check it is a VAE for this model") from None
+
+
+def _apply_loras(loaded: LoadedModel, loras: list[tuple[str, float]]) -> None:
+    pipe = loaded.pipe
+    names, weights = [], []
+    for i, (file, weight) in enumerate(loras):
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise ModelError(f"LoRA file {file} does not exist; check the path given to --lora")
+        if path.suffix.lower() == ".safetensors":
+            read_checkpoint_shapes(path)  # damaged files → a clear error
+        adapter = f"lora{i}_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
+        before = _adapter_names(pipe)
+        try:
+            with _quiet_diffusers():
+                pipe.load_lora_weights(str(path), adapter_name=adapter)
+        except Exception as exc:
+            _drop_adapter(pipe, adapter)
+            why = "its layer shapes differ" if "size mismatch" in str(exc) else _first_line(exc)[:160]
+            raise ModelError(
+                f"LoRA {file} does not fit model {loaded.name} ({loaded.family}): {why}; "
+                "use a LoRA trained for this model family"
+            ) from None
+        if adapter not in _adapter_names(pipe) - before:
+            raise ModelError(
+                f"LoRA {file} does not fit model {loaded.name} ({loaded.family}): none of its layers match; "
+                "use a LoRA trained for this model family"
+            )
+        names.append(adapter)
+        weights.append(float(weight))
+    pipe.set_adapters(names, adapter_weights=weights)
+    pipe.fuse_lora(adapter_names=names, lora_scale=1.0)
+    loaded.loras = [(str(f), float(w)) for f, w in loras]
+
+
+class _quiet_diffusers:
+    """Silence diffusers' and peft's logging (a shape mismatch logs hundreds of lines)."""
+
+    def __enter__(self):
+        from diffusers.utils import logging as dlog
+
+        self._level = dlog.get_verbosity()
+        dlog.set_verbosity(dlog.CRITICAL)
+        self._peft = logging.getLogger("peft")
+        self._peft_level = self._peft.level
+        self._peft.setLevel(logging.CRITICAL)
+
+    def __exit__(self, *exc):
+        from diffusers.utils import logging as dlog
+
+        dlog.set_verbosity(self._level)
+        self._peft.setLevel(self._peft_level)
+        return False
+
+
+def _adapter_names(pipe) -> set[str]:
+    try:
+        return {n for names in pipe.get_list_adapters().values() for n in names}
+    except Exception:
+        return set()
+
+
+def _drop_adapter(pipe, adapter: str) -> None:
+    try:
+        if adapter in _adapter_names(pipe):
+            pipe.delete_adapters(adapter)
+    except Exception:
+        pass
+
+
+def _read_embedding(path: Path):
+    if path.suffix.lower() == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path))
+        except Exception:
+            raise ModelError(f"embedding file {path} is damaged (truncated or not an embedding); download it again") from None
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception:
+        raise ModelError(f"embedding file {path} is damaged or not a plain tensor file; download it again") from None
+
+
+def _load_embedding(loaded: LoadedModel, file: str) -> str:
+    """Load one textual-inversion file; its token is the file name (as in the web UI)
+    unless the file names its own (diffusers ``{token: tensor}`` files)."""
+    pipe = loaded.pipe
+    path = Path(file).expanduser()
+    if not path.is_file():
+        raise ModelError(f"embedding file {file} does not exist; check the path given to --embedding")
+    sd = _read_embedding(path)
+    token = path.stem
+    try:
+        if isinstance(sd, dict) and "clip_l" in sd and "clip_g" in sd:
+            if loaded.family != "sdxl":
+                raise ValueError("it is an SDXL embedding")
+            pipe.load_textual_inversion(sd["clip_l"], token=token, text_encoder=pipe.text_encoder, tokenizer=pipe.tokenizer)
+            pipe.load_textual_inversion(sd["clip_g"], token=token, text_encoder=pipe.text_encoder_2, tokenizer=pipe.tokenizer_2)
+            return token
+        if isinstance(sd, dict) and len(sd) == 1 and "emb_params" not in sd:
+            token, tensor = next(iter(sd.items()))
+        elif isinstance(sd, dict) and "string_to_param" in sd:
+            tensor = sd["string_to_param"]["*"]
+        elif isinstance(sd, dict) and "emb_params" in sd:
+            tensor = sd["emb_params"]
+        elif isinstance(sd, torch.Tensor):
+            tensor = sd
+        else:
+            raise ValueError("no embedding tensor in it")
+        tensor = tensor.to(dtype=loaded.dtype)
+        width = pipe.text_encoder.get_input_embeddings().weight.shape[-1]
+        if tensor.shape[-1] != width:
+            raise ValueError(f"its vectors have width {tensor.shape[-1]}, the text encoder's {width}")
+        if token in pipe.tokenizer.get_vocab():
+            raise ValueError(f"token {token!r} is already in the vocabulary (loaded twice?)")
+        pipe.load_textual_inversion(tensor, token=token)
+    except Exception as exc:
+        raise ModelError(
+            f"embedding {file} does not fit model {loaded.name} ({loaded.family}): {_first_line(exc)[:160]}; "
+            "use an embedding trained for this model family"
+        ) from None
+    return token
