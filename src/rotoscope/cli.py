@@ -126,6 +126,7 @@ MaxSize = Annotated[Optional[str], typer.Option(help="GIF byte budget, e.g. 1.5M
 Colors = Annotated[int, typer.Option(help="GIF palette size (2–256).", rich_help_panel="Output")]
 Dither = Annotated[str, typer.Option(help="GIF dithering: none | floyd-steinberg | bayer.", rich_help_panel="Output")]
 Palette = Annotated[str, typer.Option(help="GIF palette: global | per-frame.", rich_help_panel="Output")]
+Lossy = Annotated[float, typer.Option(help="GIF colour mapping: 0 = nearest colour; 2 (default) beats ffmpeg's best palette; 8 ≈ gifski-sized files.", rich_help_panel="Output")]
 Loop = Annotated[int, typer.Option(help="Loop count for GIF/WebP/APNG (0 = forever).", rich_help_panel="Output")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs / redo a job made with other settings.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -136,9 +137,9 @@ def media_options(start, duration, fps, every_nth, max_frames, width, height, ba
                         width=width, height=height, background=background)
 
 
-def output_options(outputs, colors, dither, palette, loop, max_size, overwrite) -> OutputOptions:
+def output_options(outputs, colors, dither, palette, loop, max_size, overwrite, lossy=OutputOptions.lossy) -> OutputOptions:
     return OutputOptions(outputs=list(outputs or []), colors=colors, dither=dither, palette=palette, loop=loop,
-                         max_size=parse_size(max_size) if max_size else None, overwrite=overwrite)
+                         max_size=parse_size(max_size) if max_size else None, overwrite=overwrite, lossy=lossy)
 
 
 # -- probe -----------------------------------------------------------------------
@@ -180,7 +181,7 @@ def convert(
     start: Start = 0.0, duration: Duration = None, fps: Fps = None, every_nth: EveryNth = 1,
     max_frames: MaxFrames = None, width: Width = None, height: Height = None, background: Background = None,
     max_size: MaxSize = None, colors: Colors = 256, dither: Dither = "none", palette: Palette = "global",
-    loop: Loop = 0, overwrite: Overwrite = False, as_json: Json = False,
+    lossy: Lossy = OutputOptions.lossy, loop: Loop = 0, overwrite: Overwrite = False, as_json: Json = False,
 ) -> None:
     """Cut, resample and scale a clip into GIF / MP4 / WebP / APNG / PNG frames, with palette quality.
 
@@ -189,7 +190,7 @@ def convert(
     from .media.convert import convert as run_convert, default_output
 
     media = media_options(start, duration, fps, every_nth, max_frames, width, height, background)
-    opts = output_options(output or [default_output(source)], colors, dither, palette, loop, max_size, overwrite)
+    opts = output_options(output or [default_output(source)], colors, dither, palette, loop, max_size, overwrite, lossy)
     progress = RichProgress()
     try:
         result = run_convert(source, media, opts, progress)
@@ -200,8 +201,9 @@ def convert(
         data["outputs"] = [str(p) for p in result.outputs]
         out.print_json(json.dumps(data))
         return
+    out.print(f"{result.frames} frames, {result.width}x{result.height}, {result.duration:.2f} s")
     for path in result.outputs:
-        out.print(f"wrote {path} ({result.frames} frames, {result.width}x{result.height}, {result.duration:.2f} s, {path.stat().st_size / 1e3:.0f} KB)")
+        out.print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} KB)")
 
 
 # -- run / preview ----------------------------------------------------------------
@@ -267,7 +269,8 @@ def run(
     from_: Annotated[Optional[str], typer.Option("--from", help="Take the settings from a PNG/GIF/MP4 of ours (or web-UI PNG), or pasted infotext.", rich_help_panel="Look")] = None,
     start: Start = 0.0, duration: Duration = None, fps: Fps = None, every_nth: EveryNth = 1,
     max_frames: MaxFrames = None, scale_width: MediaWidth = None, background: Background = None,
-    max_size: MaxSize = None, colors: Colors = 256, dither: Dither = "none", palette: Palette = "global", loop: Loop = 0,
+    max_size: MaxSize = None, colors: Colors = 256, dither: Dither = "none", palette: Palette = "global",
+    lossy: Lossy = OutputOptions.lossy, loop: Loop = 0,
     job: Annotated[Optional[Path], typer.Option(help="Job dir (default: jobs/<source>-<settings hash>); the same job resumes.", rich_help_panel="Job")] = None,
     frames: Annotated[Optional[str], typer.Option(help="Redo just these frames, e.g. 12-18 (0-based, inclusive).", rich_help_panel="Job")] = None,
     overwrite: Overwrite = False, as_json: Json = False,
@@ -279,7 +282,7 @@ def run(
     from .jobs.runner import run_job
 
     media = media_options(start, duration, fps, every_nth, max_frames, scale_width, None, background)
-    opts = output_options(output, colors, dither, palette, loop, max_size, overwrite)
+    opts = output_options(output, colors, dither, palette, loop, max_size, overwrite, lossy)
     spec = build_spec(source, from_=from_, prompt=prompt, negative_prompt=negative_prompt, model=model, seed=seed,
                       steps=steps, cfg=cfg, strength=strength, sampler=sampler, width=width, height=height,
                       resize_mode=resize_mode, clip_skip=clip_skip, batch_size=batch_size, noise=noise, vae=vae,

@@ -126,10 +126,10 @@ def _encode(job: JobDir, spec: JobSpec, timeline, infotext: str, progress: Progr
     span = audio_span(spec.source, spec.media, end) if any(output_format(p) == "mp4" for p in paths) else None
     fitted = [p for p in paths if output.max_size and output_format(p) == "gif"]
     direct = [p for p in paths if p not in fitted]
-    writers = [
-        open_writer(p, replace(output, overwrite=output.overwrite or str(Path(p).resolve()) in owned), comment=infotext, audio=span)
-        for p in direct
-    ]
+    def options_for(p: str):
+        return replace(output, overwrite=output.overwrite or str(Path(p).resolve()) in owned)
+
+    writers = [open_writer(p, options_for(p), comment=infotext, audio=span) for p in direct]
     progress.start("encode", len(timeline))
     with Outputs(writers) as outs:
         for frame in job.output_frames(timeline):
@@ -137,7 +137,7 @@ def _encode(job: JobDir, spec: JobSpec, timeline, infotext: str, progress: Progr
             progress.advance()
         written = outs.close() if writers else []
     for p in fitted:
-        fit_gif(lambda: job.output_frames(timeline), Path(p), replace(output, overwrite=True), comment=infotext)
+        fit_gif(lambda: job.output_frames(timeline), Path(p), options_for(p), comment=infotext)
         written.append(Path(p))
     progress.finish()
     _record_outputs(job, written)

@@ -297,7 +297,7 @@ def open_writer(path: str | Path, options: OutputOptions, *, comment: str | None
         from .gif import GifOptions, GifWriter
 
         gif_options = GifOptions(colors=options.colors, dither=options.dither, palette=options.palette,
-                                 loop=options.loop, comment=comment)
+                                 loop=options.loop, comment=comment, lossy=options.lossy)
         return GifWriter(target, gif_options)
     if kind == "mp4":
         return Mp4Writer(target, options, comment, audio)

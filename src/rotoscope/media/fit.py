@@ -16,11 +16,12 @@ from PIL import Image
 
 from ..errors import OutputError
 from ..notices import notice
-from .atomic import commit, discard, temp_path_for
+from .atomic import commit, discard, prepare_output, temp_path_for
 from .frames import Frame
 from .gif import GifOptions, GifWriter
 from .options import OutputOptions
 
+LOSSY_STEPS = (5.0, 8.0)  # cheapest first: ~30 % fewer bytes for ~0.006 SSIM (bench/gif_quality.py)
 COLOR_STEPS = (256, 128, 64, 32)
 SCALE_STEPS = (0.85, 0.7, 0.55, 0.4)
 FPS_DIVISORS = (2, 3, 4)
@@ -32,9 +33,12 @@ class Attempt:
     colors: int
     scale: float = 1.0
     keep_every: int = 1
+    lossy: float | None = None  # None: the user's --lossy
 
     def describe(self) -> str:
         parts = [f"{self.colors} colours"]
+        if self.lossy is not None:
+            parts.append(f"lossy {self.lossy:g}")
         if self.scale != 1.0:
             parts.append(f"{round(self.scale * 100)}% size")
         if self.keep_every != 1:
@@ -42,15 +46,20 @@ class Attempt:
         return ", ".join(parts)
 
 
-def ladder(start_colors: int) -> Iterator[Attempt]:
+def ladder(start_colors: int, start_lossy: float) -> Iterator[Attempt]:
+    yield Attempt(start_colors)
+    strongest = max(start_lossy, LOSSY_STEPS[-1])
+    for lossy in LOSSY_STEPS:
+        if lossy > start_lossy:
+            yield Attempt(start_colors, lossy=lossy)
     for colors in COLOR_STEPS:
-        if colors <= start_colors:
-            yield Attempt(colors)
+        if colors < start_colors:
+            yield Attempt(colors, lossy=strongest)
     small = min(SMALL_COLORS, start_colors)
     for scale in SCALE_STEPS:
-        yield Attempt(small, scale)
+        yield Attempt(small, scale, lossy=strongest)
     for every in FPS_DIVISORS:
-        yield Attempt(small, SCALE_STEPS[-1], every)
+        yield Attempt(small, SCALE_STEPS[-1], every, lossy=strongest)
 
 
 def adjust(frames: Iterable[Frame], attempt: Attempt) -> Iterator[Frame]:
@@ -79,11 +88,13 @@ def fit_gif(make_frames: Callable[[], Iterable[Frame]], path: Path, options: Out
             comment: str | None = None) -> Attempt:
     """Encode to ``path`` with the best ladder step under ``options.max_size`` bytes; say what was chosen."""
     assert options.max_size is not None
+    prepare_output(path, overwrite=options.overwrite)
     smallest = None
-    for attempt in ladder(options.colors):
+    for attempt in ladder(options.colors, options.lossy):
         temp = temp_path_for(path).with_suffix(".fit.gif")
         gif_options = GifOptions(colors=attempt.colors, dither=options.dither, palette=options.palette,
-                                 loop=options.loop, comment=comment)
+                                 loop=options.loop, comment=comment,
+                                 lossy=options.lossy if attempt.lossy is None else attempt.lossy)
         with GifWriter(temp, gif_options) as writer:
             for frame in adjust(make_frames(), attempt):
                 writer.write(frame)

@@ -6,15 +6,16 @@ How it works (global palette, the default):
 1. ``write()`` appends each frame's raw pixels to a spool file next to the
    output (never a Python list) and adds a bounded random sample of its
    pixels to a reservoir.
-2. ``close()`` builds the palette by k-means (seeded by Pillow's median cut)
-   on the reservoir, then reads the spool back one frame at a time and
-   writes GIF blocks itself; LZW compression is Pillow's C encoder.
+2. ``close()`` builds the palette by k-means++ / k-means on the reservoir,
+   entropy-constrained (``lossy``: noise does not spread over many rarely
+   used indices), then reads the spool back one frame at a time and writes
+   the GIF blocks itself; LZW compression is Pillow's C encoder.
 
 Each frame after the first is written as the bounding box of the pixels that
-changed; inside it, pixels whose shown colour is already within a small
-tolerance of the source are the transparent index (LZW packs those runs very
-well). Frames use disposal 1 ("do not dispose"), or 2 when the next frame
-needs pixels to turn transparent (RGBA input).
+changed; inside it, pixels whose colour is already shown are the transparent
+index, or the shown index, whichever LZW packs smaller. Frames use disposal
+1 ("do not dispose"), or 2 when the next frame needs pixels to turn
+transparent (RGBA input; one frame is held back to decide).
 
 With ``palette="per-frame"`` each frame gets its own local colour table and
 the file is written in one pass (no spool).
@@ -47,9 +48,11 @@ PALETTES = ("global", "per-frame")
 
 MIN_DELAY_CS = 2
 ALPHA_THRESHOLD = 128
-# Pixels whose shown colour is within this (RGB Euclidean) distance of the
-# source are left as they are (transparent index) instead of being redrawn.
-DEFAULT_TOLERANCE = 6.0
+# Measured on samples/cup.mp4 (bench/gif_quality.py): the entropy-constrained
+# palette ("lossy") buys far more bytes per SSIM point than a temporal
+# tolerance, dithering or fewer colours, so the default leans on it.
+DEFAULT_LOSSY = 2.0
+DEFAULT_TOLERANCE = 0.0
 _RESERVOIR = 200_000  # palette statistics: pixels kept, whatever the clip length
 _PER_FRAME_SAMPLE = 40_000  # pixels sampled from each frame
 _KMEANS_ITERS = 20
@@ -59,12 +62,20 @@ _KMEANS_ITERS = 20
 class GifOptions:
     """How a GIF is encoded.
 
-    ``colors`` is the number of visible colours (2..256); when transparency
-    needs an index of its own, 256 colours become 255 visible + transparent.
+    ``colors`` is the number of visible colours (2..256). One more palette
+    index is kept for transparency (frame differences, RGBA input), so 256
+    becomes 255 visible + transparent. ``dither`` "none" measured best per
+    byte (and is what ffmpeg's best setting uses); Floyd–Steinberg maps to
+    nearest colours (``lossy`` does not apply to it).
     ``loop``: 0 = forever, N > 0 = the NETSCAPE2.0 repeat count N, -1 = play
     once (no loop extension), as in ffmpeg's ``-loop``.
-    ``tolerance``: how far (RGB distance, 0..441) a pixel may be from the
-    colour already shown before it is redrawn; 0 = only exact matches.
+    ``lossy``: rate–distortion trade-off of the colour mapping (ECVQ; squared
+    RGB distance per bit): 0 = nearest colour; higher = fewer distinct
+    indices in noisy areas and smaller files (2 ≈ ffmpeg's best SSIM with
+    ~17 % fewer bytes on the sample clip; 8 ≈ 45 % fewer, SSIM −0.005).
+    ``tolerance``: how far (RGB distance) a pixel may be from the colour
+    already shown and still be left as it is; 0 = only when its chosen
+    colour is the one shown.
     """
 
     colors: int = 256
@@ -73,6 +84,7 @@ class GifOptions:
     loop: int = 0
     comment: str | None = None
     tolerance: float = DEFAULT_TOLERANCE
+    lossy: float = DEFAULT_LOSSY
 
     def validate(self) -> None:
         if isinstance(self.colors, bool) or not isinstance(self.colors, int) or not 2 <= self.colors <= 256:
@@ -85,6 +97,8 @@ class GifOptions:
             raise OptionError(f"GIF loop must be -1 (play once), 0 (forever) or 1..65535, got {self.loop!r}.")
         if not 0 <= float(self.tolerance) <= 442:
             raise OptionError(f"GIF tolerance must be from 0 to 442, got {self.tolerance!r}.")
+        if not 0 <= float(self.lossy) <= 1000:
+            raise OptionError(f"GIF lossy must be from 0 (exact colours) to 1000, got {self.lossy!r}.")
 
 
 # ----------------------------------------------------------------- timing
@@ -145,10 +159,14 @@ class _Reservoir:
         return self._pix
 
 
-def _nearest(pixels: np.ndarray, palette: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """Index of the nearest palette colour (RGB Euclidean) for N×3 pixels."""
+def _nearest(
+    pixels: np.ndarray, palette: np.ndarray, bias: np.ndarray | None = None, chunk: int = 1 << 16
+) -> np.ndarray:
+    """Index of the nearest palette colour (RGB squared distance + ``bias``) for N×3 pixels."""
     pal = palette.astype(np.float32)
     pal_sq = (pal * pal).sum(1)
+    if bias is not None:
+        pal_sq = pal_sq + bias.astype(np.float32)
     out = np.empty(len(pixels), np.int32)
     for s in range(0, len(pixels), chunk):
         x = pixels[s : s + chunk].astype(np.float32)
@@ -181,38 +199,55 @@ def _kmeans_pp(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -
     return centers
 
 
-def build_palette(pixels: np.ndarray, n: int, iters: int = _KMEANS_ITERS, seed: int = 0) -> np.ndarray:
-    """At most ``n`` RGB colours (k×3 uint8) for N×3 uint8 ``pixels``.
+def build_palette(
+    pixels: np.ndarray, n: int, iters: int = _KMEANS_ITERS, seed: int = 0, rate: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``n`` RGB colours (k×3 uint8) for N×3 uint8 ``pixels``, and a
+    per-colour cost (k float32) to add to squared distances when mapping.
 
-    Weighted k-means (RGB, minimising squared error) over the distinct
-    colours of the sample, seeded by k-means++. If the sample has at most
-    ``n`` distinct colours they are the palette, exactly.
+    Weighted k-means (RGB) over the distinct colours of the sample, seeded by
+    k-means++. With ``rate`` > 0 it is entropy-constrained (ECVQ): a pixel goes
+    to the colour minimising ``d² + rate · log2(1/p)``, p the colour's share,
+    so rare colours are used only where they help enough; the index stream
+    gets less noisy and LZW packs it tighter. If the sample has at most ``n``
+    distinct colours they are the palette, exactly.
     """
     if len(pixels) == 0:
-        return np.zeros((1, 3), np.uint8)
+        return np.zeros((1, 3), np.uint8), np.zeros(1, np.float32)
     uniq, counts = np.unique(_pack(pixels), return_counts=True)
     if len(uniq) <= n:
-        return _unpack(uniq)
+        return _unpack(uniq), np.zeros(len(uniq), np.float32)
     x = _unpack(uniq).astype(np.float32)
     w = counts.astype(np.float64)
     rng = np.random.default_rng(seed)
-    seed_idx = rng.choice(len(x), size=min(len(x), 20_000), replace=False, p=w / w.sum()) if len(x) > 20_000 else None
-    if seed_idx is not None:
-        centers = _kmeans_pp(x[seed_idx], np.ones(len(seed_idx)), n, rng)
+    if len(x) > 20_000:
+        pick = rng.choice(len(x), size=20_000, replace=False, p=w / w.sum())
+        centers = _kmeans_pp(x[pick], np.ones(len(pick)), n, rng)
     else:
         centers = _kmeans_pp(x, w, n, rng)
+    bias = np.zeros(len(centers), np.float32)
     for _ in range(iters):
-        lab = _nearest(x, centers)
+        lab = _nearest(x, centers, bias if rate > 0 else None)
         mass = np.bincount(lab, weights=w, minlength=len(centers))
         sums = np.stack([np.bincount(lab, weights=w * x[:, c], minlength=len(centers)) for c in range(3)], 1)
         live = mass > 0
         new = (sums[live] / mass[live, None]).astype(np.float32)
-        if len(new) == len(centers) and np.abs(new - centers).max() < 0.05:
+        if rate > 0:
+            bias = (rate * -np.log2(mass[live] / mass.sum())).astype(np.float32)
+        elif len(new) == len(centers) and np.abs(new - centers).max() < 0.05:
             centers = new
             break
         centers = new
     pal = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
-    return _unpack(np.unique(_pack(pal)))
+    if rate <= 0:
+        pal = _unpack(np.unique(_pack(pal)))
+        return pal, np.zeros(len(pal), np.float32)
+    # final shares with rounded colours
+    lab = _nearest(x, pal, bias)
+    mass = np.bincount(lab, weights=w, minlength=len(pal))
+    live = mass > 0
+    pal, mass = pal[live], mass[live]
+    return pal, (rate * -np.log2(mass / mass.sum())).astype(np.float32)
 
 
 _BAYER8 = np.array(
@@ -233,8 +268,9 @@ _BAYER8 = np.array(
 class _Quantizer:
     """Maps RGB images to palette indices, with the chosen dither."""
 
-    def __init__(self, palette: np.ndarray, dither: str) -> None:
+    def __init__(self, palette: np.ndarray, dither: str, bias: np.ndarray | None = None) -> None:
         self.palette = palette
+        self.bias = bias
         self.dither = dither
         if dither == "bayer":
             if len(palette) > 1:
@@ -263,23 +299,7 @@ class _Quantizer:
             tile = np.tile(thr, (h // 8 + 1, w // 8 + 1))[:h, :w].reshape(-1, 1)
             x = np.clip(x + tile * self._spread, 0, 255)
         u, inv = np.unique(_pack(np.rint(x).astype(np.uint8)), return_inverse=True)
-        return _nearest(_unpack(u), self.palette)[inv.ravel()].reshape(h, w)
-
-
-def _extend_runs(idx: np.ndarray, rgb: np.ndarray, draw: np.ndarray, palette: np.ndarray, delta2: float) -> np.ndarray:
-    """Lossy run lengthening: a pixel takes its left neighbour's index when
-    that colour's squared error is within ``delta2`` of its best colour's.
-    Longer runs of one index make LZW strings longer (fewer bytes)."""
-    pal = palette.astype(np.int32)
-    src = rgb.astype(np.int32)
-    best = ((src - pal[idx]) ** 2).sum(-1)
-    out = idx.copy()
-    for x in range(1, out.shape[1]):
-        cand = out[:, x - 1]
-        err = ((src[:, x] - pal[cand]) ** 2).sum(-1)
-        take = draw[:, x] & draw[:, x - 1] & (err <= best[:, x] + delta2)
-        out[take, x] = cand[take]
-    return out
+        return _nearest(_unpack(u), self.palette, self.bias)[inv.ravel()].reshape(h, w)
 
 
 def _run_fill(idx: np.ndarray, keep: np.ndarray, shown: np.ndarray) -> np.ndarray:
@@ -361,7 +381,6 @@ class GifWriter:
         self._closed = False
         self._size: tuple[int, int] | None = None  # (h, w)
         self._meta: list[tuple[float, float, int]] = []  # (time, duration, channels): spool index
-        self._any_alpha = False
         self._count = 0
         self._timing = _Timing()
         self._reservoir = _Reservoir()
@@ -372,6 +391,7 @@ class GifWriter:
         self._cidx: np.ndarray | None = None  # palette index shown (global palette)
         self._quant: _Quantizer | None = None
         self._transparent: int | None = None
+        self._global_palette = np.zeros((0, 3), np.uint8)  # set by the second pass
         try:
             if self.options.palette == "global":
                 self.spool_path = folder / f".{self.path.name}.{token}.spool"
@@ -408,24 +428,16 @@ class GifWriter:
                 f"Frame {frame.index} is {img.shape[1]}×{img.shape[0]} but the GIF is "
                 f"{self._size[1]}×{self._size[0]}; all frames of one GIF must have the same size."
             )
-        delay = self._timing.delay(frame)
         if self.options.palette == "global":
             assert self._spool is not None
             self._spool.write(np.ascontiguousarray(img).tobytes())
             self._meta.append((frame.time, frame.duration, img.shape[2]))
             if img.shape[2] == 4:
-                alpha = img[..., 3] >= ALPHA_THRESHOLD
-                self._any_alpha = self._any_alpha or not alpha.all()
-                self._reservoir.add(img[..., :3][alpha])
+                self._reservoir.add(img[..., :3][img[..., 3] >= ALPHA_THRESHOLD])
             else:
-                if os.environ.get("GIFSTATS") == "diff" and getattr(self, "_prev_src", None) is not None:
-                    d2 = ((img.astype(np.int32) - self._prev_src) ** 2).sum(-1)
-                    self._reservoir.add(img[d2 > float(os.environ.get("GIFST", "9"))])
-                else:
-                    self._reservoir.add(img.reshape(-1, 3))
-                self._prev_src = img.astype(np.int16)
+                self._reservoir.add(img.reshape(-1, 3))
         else:
-            self._encode(img, delay)
+            self._encode(img, self._timing.delay(frame))
         self._count += 1
 
     def close(self) -> None:
@@ -475,11 +487,11 @@ class GifWriter:
         self._spool.close()
         self._spool = None
         n_visible = min(self.options.colors, 255)
-        palette = build_palette(self._reservoir.pixels, n_visible)
+        palette, bias = build_palette(self._reservoir.pixels, n_visible, rate=self.options.lossy)
         self._reservoir = _Reservoir(0)
         self._transparent = len(palette)
         self._global_palette = np.concatenate([palette, np.zeros((1, 3), np.uint8)])
-        self._quant = _Quantizer(palette, self.options.dither)
+        self._quant = _Quantizer(palette, self.options.dither, bias)
         self._fp = open(self.temp_path, "wb")
         h, w = self._size
         timing = _Timing()
@@ -536,39 +548,8 @@ class GifWriter:
         diff = rgb.astype(np.int16) - self._canvas.astype(np.int16)
         dist2 = (diff.astype(np.int32) ** 2).sum(-1)
         tol = float(self.options.tolerance)
-        if os.environ.get("GIFMODE") == "B" and self._quant is not None:
-            qfull = self._quant.palette[self._quant(rgb)].astype(np.int32)
-            e2 = ((rgb.astype(np.int32) - qfull) ** 2).sum(-1)
-            unchanged = self._opaque & vis & (dist2 <= e2 + tol * tol)
-        elif os.environ.get("GIFMODE") == "C" and self._quant is not None:
-            qfull = self._quant.palette[self._quant(rgb)].astype(np.int32)
-            e2 = ((rgb.astype(np.int32) - qfull) ** 2).sum(-1)
-            unchanged = self._opaque & vis & (dist2 <= np.maximum(e2 * float(os.environ.get("GIFK", "2")), tol * tol))
-        elif os.environ.get("GIFMODE") == "F":
-            unchanged = np.zeros((h, w), bool)
-        elif os.environ.get("GIFMODE") == "D":
-            import cv2
-            lo = float(os.environ.get("GIFLO", "1.5"))
-            k = int(os.environ.get("GIFK", "5"))
-            eb = cv2.blur(diff.astype(np.float32), (k, k))
-            lowd2 = (eb**2).sum(-1)
-            unchanged = self._opaque & vis & (dist2 <= tol * tol) & (lowd2 <= lo * lo)
-        else:
-            unchanged = self._opaque & vis & (dist2 <= tol * tol)
+        unchanged = self._opaque & vis & (dist2 <= tol * tol)
         draw = vis & ~unchanged
-        morph = os.environ.get("GIFMORPH", "")
-        if morph and not first:
-            import cv2
-            d8 = draw.astype(np.uint8)
-            k3 = np.ones((3, 3), np.uint8)
-            if "c" in morph:  # fill holes: pixels mostly surrounded by drawn ones are drawn too
-                nb = cv2.boxFilter(d8, -1, (3, 3), normalize=False)
-                draw = draw | (nb >= int(os.environ.get("GIFNB", "6")))
-            if "o" in morph:  # drop isolated drawn pixels that are close enough
-                hi = float(os.environ.get("GIFHI", "4"))
-                nb = cv2.boxFilter(draw.astype(np.uint8), -1, (3, 3), normalize=False)
-                draw = draw & ~((nb <= 1) & (dist2 <= hi * hi) & self._opaque)
-            draw &= vis
         if first:
             x0, y0, x1, y1 = 0, 0, w, h
         else:
@@ -584,8 +565,8 @@ class GifWriter:
             rs.add(sample)
             has_t = not first or alpha is not None
             n_visible = min(self.options.colors, 255 if has_t else 256)
-            palette = build_palette(rs.pixels, n_visible, iters=6)
-            quant = _Quantizer(palette, self.options.dither)
+            palette, bias = build_palette(rs.pixels, n_visible, iters=6, rate=self.options.lossy)
+            quant = _Quantizer(palette, self.options.dither, bias)
             transparent: int | None = len(palette) if has_t else None
             local = np.concatenate([palette, np.zeros((1, 3), np.uint8)]) if has_t else palette
         else:

@@ -72,6 +72,7 @@ class OutputOptions:
     colors: int = 256  # GIF palette size
     dither: str = "none"  # GIF dithering: none | floyd-steinberg | bayer
     palette: str = "global"  # GIF palette: global | per-frame
+    lossy: float = 2.0  # GIF colour mapping: 0 = nearest colour; higher trades a little SSIM for fewer bytes
     loop: int = 0  # 0 = loop forever (GIF, WebP, APNG)
     max_size: int | None = None  # bytes; GIF settings are lowered until it fits
     crf: int = 18  # MP4 quality (x264 CRF: lower is better, 18 ≈ visually lossless)
@@ -83,6 +84,8 @@ class OutputOptions:
             output_format(out)
         if not 2 <= self.colors <= 256:
             raise OptionError(f"--colors {self.colors} must be between 2 and 256.")
+        if not 0 <= self.lossy <= 1000:
+            raise OptionError(f"--lossy {self.lossy} must be between 0 (exact colours) and 1000 (8 ≈ gifski-sized files).")
         if self.loop < 0:
             raise OptionError(f"--loop {self.loop} must be 0 (forever) or more.")
         if self.max_size is not None and self.max_size < 1024:
