@@ -88,19 +88,28 @@ def _av_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:
                 container.seek(int((options.start + origin - 0.5) / time_base), stream=stream, backward=True)
             except av.error.FFmpegError:
                 container.seek(0, stream=stream)
-        decoded = 0
+        decoded, last_end = 0, 0.0
         try:
             for frame in container.decode(stream):
                 if frame.pts is None:
                     continue
                 decoded += 1
                 duration = float(frame.duration * time_base) if frame.duration else fallback
-                yield _Timed(float(frame.pts * time_base) - origin, duration, frame, int(round(frame.rotation or 0)) % 360)
+                time = float(frame.pts * time_base) - origin
+                last_end = time + (duration or 0)
+                yield _Timed(time, duration, frame, int(round(frame.rotation or 0)) % 360)
         except av.error.FFmpegError as exc:
-            # A cut-off file: keep what was readable, say where it stopped.
             if decoded == 0:
                 raise InputError(f"{path} could not be decoded ({exc.__class__.__name__}); the file is damaged.") from None
-            notice(f"{path} is damaged or cut off: decoding stopped after source frame {decoded}; using the frames before it.")
+            notice(f"{path} is damaged or cut off: decoding stopped after source frame {decoded} ({last_end:.2f} s); using the frames before it.")
+            return
+        if decoded == 0:
+            raise InputError(f"{path} holds no decodable video frames; the file is damaged or cut off.")
+        # A cut-off file often just ends early (threaded decoders stop quietly):
+        # compare with the length the container header promises.
+        promised = container.duration / av.time_base if container.duration else None
+        if promised and last_end < promised - max(0.5, 2 * (fallback or 0)):
+            notice(f"{path} is damaged or cut off: decoding stopped after source frame {decoded} ({last_end:.2f} s of {promised:.2f} s); using the frames before it.")
 
 
 def _pillow_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:

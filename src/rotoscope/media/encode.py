@@ -167,7 +167,12 @@ def _mux_audio(container: av.container.OutputContainer, span: AudioSpan) -> None
 
 
 class ApngWriter:
-    """Animated PNG (lossless, full alpha) through FFmpeg's apng muxer."""
+    """Animated PNG (lossless, full alpha) through FFmpeg's apng muxer.
+
+    The muxer takes each frame's delay from the next frame's timestamp and
+    gives the last frame the one before it, so close() patches the last
+    frame-control chunk with the true duration.
+    """
 
     TIME_BASE = Fraction(1, 1000)
 
@@ -193,6 +198,7 @@ class ApngWriter:
         video.pts = round(frame.time * 1000)
         video.time_base = self.TIME_BASE
         video.duration = max(1, round(frame.duration * 1000))
+        self.last_ms = video.duration
         for packet in self.stream.encode(video):
             self.container.mux(packet)
 
@@ -202,6 +208,7 @@ class ApngWriter:
         for packet in self.stream.encode():
             self.container.mux(packet)
         self.container.close()
+        set_last_apng_delay(self.temp, self.last_ms)
         commit(self.temp, self.path)
 
     def abort(self) -> None:
@@ -211,6 +218,29 @@ class ApngWriter:
             except av.error.FFmpegError:
                 pass
         discard(self.temp)
+
+
+def set_last_apng_delay(path: Path, milliseconds: int) -> None:
+    """Rewrite the delay of the last fcTL chunk (and its CRC) in place; walks chunk headers only."""
+    import struct
+    import zlib
+
+    last = None
+    with open(path, "r+b") as handle:
+        handle.seek(8)  # PNG signature
+        while header := handle.read(8):
+            length, kind = struct.unpack(">I4s", header)
+            if kind == b"fcTL":
+                last = handle.tell()
+            handle.seek(length + 4, 1)  # data + CRC
+        if last is None:
+            return
+        handle.seek(last)
+        data = bytearray(handle.read(26))
+        struct.pack_into(">HH", data, 20, min(milliseconds, 65535), 1000)
+        handle.seek(last)
+        handle.write(data)
+        handle.write(struct.pack(">I", zlib.crc32(b"fcTL" + bytes(data)) & 0xFFFFFFFF))
 
 
 class WebpWriter:
