@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -30,7 +31,8 @@ app = typer.Typer(
     add_completion=False,
 )
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+# Paths and messages are printed verbatim (no rich markup: "out [v2].gif" stays intact), unwrapped.
+out = Console(highlight=False, markup=False, soft_wrap=True)
 _state = {"debug": False}
 
 
@@ -44,7 +46,7 @@ class _NoteHandler(logging.Handler):
     """Notices as "note: …" lines on whatever stderr is now (test runners swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        err.print(f"[yellow]note:[/] {record.getMessage()}", soft_wrap=True)
+        err.print(f"[yellow]note:[/] {escape(record.getMessage())}", soft_wrap=True)
 
 
 def _setup_logging() -> None:
@@ -64,7 +66,7 @@ def friendly(command):
         except RotoscopeError as exc:
             if _state["debug"]:
                 raise
-            err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted; finished frames are kept — run the same command again to resume.")
@@ -166,7 +168,7 @@ def probe(source: Source, as_json: Json = False) -> None:
             ("size", f"{info.width}x{info.height}"), ("rotation", f"{info.rotation}°"),
             ("pixel format", info.pixel_format + (" (alpha)" if info.has_alpha else "")), ("audio", audio)]
     for key, value in rows:
-        table.add_row(f"[bold]{key}[/]", value)
+        table.add_row(Text(key, style="bold"), Text(value))
     out.print(table)
 
 
@@ -201,7 +203,7 @@ def convert(
         data["outputs"] = [str(p) for p in result.outputs]
         out.print_json(json.dumps(data))
         return
-    out.print(f"{result.frames} frames, {result.width}x{result.height}, {result.duration:.2f} s")
+    out.print(f"decoded {result.frames} frames, {result.width}x{result.height}, {result.duration:.2f} s")
     for path in result.outputs:
         out.print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} KB)")
 

@@ -160,6 +160,12 @@ def test_start_past_the_end_says_how_long_the_clip_is(clip_dir):
     assert "clip is 2.4 s long; --start 5 is past its end" in str(info.value)
 
 
+@pytest.mark.parametrize(("fixture", "length"), [("rgba_pngs", "0.5"), ("rgba_gif", "0.6"), ("webp_anim", "0.7")])
+def test_start_past_the_end_of_images_and_animations(request, fixture, length):
+    with pytest.raises(InputError, match=rf"clip is {length} s long; --start 9 is past its end"):
+        frames_of(request.getfixturevalue(fixture), start=9)
+
+
 # -- scaling -------------------------------------------------------------------------
 
 
@@ -405,14 +411,14 @@ def test_cut_off_mp4_with_faststart_gives_the_frames_before_the_cut(cut_faststar
     assert_continuous(frames)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "src bug: decode.py relies on PyAV raising for a cut-off file, but with thread_type='AUTO' the "
-    "decoder just stops at the missing data, so no note says where decoding stopped"))
 def test_cut_off_mp4_notes_where_decoding_stopped(cut_faststart, caplog):
     with caplog.at_level(logging.INFO, logger="rotoscope"):
         frames = frames_of(cut_faststart)
     notes = [r.getMessage() for r in caplog.records if r.name == "rotoscope"]
-    assert any("cut off" in n and f"frame {len(frames)}" in n for n in notes), notes
+    assert len(notes) == 1, notes
+    # Where it stopped, against the 6 s the header promises.
+    assert "is damaged or cut off" in notes[0]
+    assert f"stopped after source frame {len(frames)} ({len(frames) / 10:.2f} s of 6.00 s)" in notes[0]
 
 
 def test_image_that_is_not_an_image(tmp_path):

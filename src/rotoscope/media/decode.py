@@ -22,7 +22,7 @@ from ..notices import notice
 from .frames import Frame
 from .options import MAX_SIDE, MediaOptions, parse_colour
 from .probe import format_has_alpha
-from .sources import PILLOW_ANIMATED_SUFFIXES, check_file, image_sequence, open_container
+from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container
 
 # Image sequences have no timing of their own; like ffmpeg's image2 demuxer we
 # read them at 25 fps unless --fps says otherwise.
@@ -66,7 +66,7 @@ def _timed_frames(source: str | Path, options: MediaOptions) -> Iterator[_Timed]
         return
     path = Path(source)
     check_file(path)
-    if path.suffix.lower() in PILLOW_ANIMATED_SUFFIXES or path.suffix.lower() in {".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}:
+    if path.suffix.lower() in PILLOW_SUFFIXES:
         yield from _pillow_frames(path, options)
         return
     yield from _av_frames(path, options)
@@ -182,7 +182,7 @@ def _trim_and_resample(
             a, b = max(item.time, start), min(item_end, end)
             # A frame cut by the window is kept when at least half of it is
             # inside, so trimming never leaves a sliver frame of a few ms.
-            if b > a and (b - a) >= 0.5 * min(item_end - item.time, end - start):
+            if b > a and (b - a) >= 0.5 * min(item_end - item.time, end - start) - 1e-9:
                 yield a - start, b - a, item
         return
     step = 1 / options.fps

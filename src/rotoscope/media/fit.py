@@ -108,5 +108,5 @@ def fit_gif(make_frames: Callable[[], Iterable[Frame]], path: Path, options: Out
         discard(temp)
     raise OutputError(
         f"{path.name} does not fit --max-size {options.max_size / 1e6:g} MB even at 40% size and a quarter of the frame rate "
-        f"(smallest try: {smallest / 1e6:.2f} MB); shorten the clip with --duration or lower --fps/--width."
+        f"(smallest try: {smallest / 1e3:.0f} KB); shorten the clip with --duration or lower --fps/--width."
     )

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import InputError
-from .sources import PILLOW_ANIMATED_SUFFIXES, check_file, image_sequence, open_container
+from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container
 
 # Timestamps that differ from evenly spaced by more than this fraction of a
 # frame interval mark a variable-frame-rate stream.
@@ -62,7 +62,7 @@ def probe(source: str | Path) -> ProbeInfo:
         return _probe_images(str(source), files)
     path = Path(source)
     check_file(path)
-    if path.suffix.lower() in PILLOW_ANIMATED_SUFFIXES:
+    if path.suffix.lower() in PILLOW_SUFFIXES:
         return _probe_pillow(path)
     with open_container(path) as container:
         stream = container.streams.video[0]

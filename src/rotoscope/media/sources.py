@@ -17,8 +17,10 @@ import av
 from ..errors import InputError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-# Animated WebP is not decoded by FFmpeg's webp decoder: Pillow reads those.
-PILLOW_ANIMATED_SUFFIXES = {".webp"}
+# Animated WebP is not decoded by FFmpeg's webp decoder, and FFmpeg reads a
+# lone PNG/JPEG as one 1/25 s frame: Pillow reads still images and WebP (and
+# APNG, with its per-frame delays).
+PILLOW_SUFFIXES = {".webp", ".png", ".apng", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 
 
 def natural_key(path: Path) -> list:
@@ -36,9 +38,11 @@ def image_sequence(source: str | Path) -> list[Path] | None:
     if is_glob(text) and not Path(text).exists():
         files = [Path(p) for p in glob.glob(text)]
         files = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
-        if not files:
+        if files:
+            return sorted(files, key=natural_key)
+        if Path(text).suffix.lower() in IMAGE_SUFFIXES:
             raise InputError(f"no image files match {text!r}; check the pattern (e.g. 'frames/*.png').")
-        return sorted(files, key=natural_key)
+        return None  # a missing file whose name has brackets: "does not exist" is the right message
     path = Path(text)
     if path.is_dir():
         files = [p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]

@@ -1,0 +1,86 @@
+"""The Python API: the CLI's commands as functions, building the same JobSpec.
+
+    import rotoscope
+    result = rotoscope.stylize("clip.mp4", "out.gif", prompt="ink drawing", model="tiny", seed=7,
+                               duration=3, fps=10, scale_width=320)
+    print(result.outputs, result.seed)
+
+Keyword arguments are the option dataclasses' field names (MediaOptions,
+StyleOptions, ModelOptions, OutputOptions); ``width``/``height`` are the
+model's processing size, ``scale_width``/``scale_height`` scale the source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+from typing import Any
+
+from .jobs.runner import RunResult, run_job
+from .jobs.spec import JobSpec
+from .media.convert import ConvertResult, convert as _convert
+from .media.options import MediaOptions, OutputOptions
+from .media.probe import ProbeInfo, probe as _probe
+from .models.options import ModelOptions
+from .progress import Progress
+from .stylize.options import StyleOptions
+
+_MEDIA_RENAMES = {"scale_width": "width", "scale_height": "height"}
+
+
+def _fields(cls) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _split(kwargs: dict[str, Any], groups: dict[str, type]) -> dict[str, dict[str, Any]]:
+    """Route each keyword to the dataclass that has a field of that name."""
+    routed: dict[str, dict[str, Any]] = {name: {} for name in groups}
+    for key, value in kwargs.items():
+        for name, cls in groups.items():
+            if key in _fields(cls):
+                routed[name][key] = value
+                break
+        else:
+            known = sorted(set().union(*(_fields(c) for c in groups.values())))
+            raise TypeError(f"unknown option {key!r}; known options: {', '.join(known)}")
+    return routed
+
+
+def _outputs(output: str | Path | list | None) -> list[str]:
+    if output is None:
+        return []
+    if isinstance(output, (str, Path)):
+        return [str(output)]
+    return [str(o) for o in output]
+
+
+def build_spec(source: str | Path, output: str | Path | list | None = None, *, method: str = "gif2gif",
+               **options: Any) -> JobSpec:
+    media_kwargs = {_MEDIA_RENAMES[k]: options.pop(k) for k in list(options) if k in _MEDIA_RENAMES}
+    routed = _split(options, {"style": StyleOptions, "media": MediaOptions, "model": ModelOptions, "output": OutputOptions})
+    routed["media"].update(media_kwargs)
+    output_kwargs = routed["output"]
+    output_kwargs["outputs"] = _outputs(output) or output_kwargs.get("outputs", [])
+    return JobSpec(source=str(source), method=method, media=MediaOptions(**routed["media"]),
+                   model=ModelOptions(**routed["model"]), style=StyleOptions(**routed["style"]),
+                   output=OutputOptions(**output_kwargs))
+
+
+def stylize(source: str | Path, output: str | Path | list | None = None, *, job_dir: str | Path | None = None,
+            frames: str | None = None, overwrite: bool = False, progress: Progress | None = None,
+            cancel: threading.Event | None = None, method: str = "gif2gif", **options: Any) -> RunResult:
+    """Stylise ``source`` into ``output`` (one path or a list; format from the extension). Resumable."""
+    spec = build_spec(source, output, method=method, overwrite=overwrite, **options)
+    return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=overwrite,
+                   progress=progress, cancel=cancel)
+
+
+def convert(source: str | Path, output: str | Path | list, *, progress: Progress | None = None, **options: Any) -> ConvertResult:
+    """Cut / resample / scale / encode without a model (``width``/``height`` scale the clip here)."""
+    routed = _split(options, {"media": MediaOptions, "output": OutputOptions})
+    return _convert(source, MediaOptions(**routed["media"]), OutputOptions(outputs=_outputs(output), **routed["output"]), progress)
+
+
+def probe(source: str | Path) -> ProbeInfo:
+    return _probe(source)
