@@ -227,13 +227,15 @@ Noise = Annotated[Optional[str], typer.Option(help="shared (every frame starts f
 Vae = Annotated[Optional[str], typer.Option(help="VAE override: hub id, folder or single file.", rich_help_panel="Model")]
 Lora = Annotated[Optional[list[str]], typer.Option("--lora", help="LoRA file[:weight]; repeatable.", rich_help_panel="Model")]
 Embedding = Annotated[Optional[list[str]], typer.Option("--embedding", help="Textual-inversion embedding file; repeatable.", rich_help_panel="Model")]
+ModelConfig = Annotated[Optional[str], typer.Option("--model-config", help="Local diffusers folder whose configs a single-file checkpoint uses (needed offline).", rich_help_panel="Model")]
 Device = Annotated[str, typer.Option(help="auto (cuda → mps → cpu) | cpu | cuda | cuda:N | mps.", rich_help_panel="Model")]
 Dtype = Annotated[str, typer.Option(help="auto (fp16 on cuda, fp32 on cpu) | fp32 | fp16 | bf16.", rich_help_panel="Model")]
 MediaWidth = Annotated[Optional[int], typer.Option("--scale-width", help="Scale source frames to this width before stylising (aspect kept).", rich_help_panel="Media")]
 
 
 def build_spec(source, *, from_, prompt, negative_prompt, model, seed, steps, cfg, strength, sampler, width, height,
-               resize_mode, clip_skip, batch_size, noise, vae, lora, embedding, device, dtype, media, output):
+               resize_mode, clip_skip, batch_size, noise, vae, lora, embedding, device, dtype, media, output,
+               model_config=None):
     """A JobSpec from CLI values: --from infotext first, then every option the user gave explicitly."""
     from .jobs.infotext import apply_infotext, read_infotext
     from .jobs.spec import JobSpec
@@ -251,6 +253,8 @@ def build_spec(source, *, from_, prompt, negative_prompt, model, seed, steps, cf
         model_opts.model = model
     if vae is not None:
         model_opts.vae = vae
+    if model_config is not None:
+        model_opts.config = model_config
     if lora:
         model_opts.loras = [parse_lora(item) for item in lora]
     if embedding:
@@ -267,7 +271,7 @@ def run(
     steps: Steps = None, cfg: Cfg = None, strength: Strength = None, sampler: Sampler = None,
     width: SWidth = None, height: SHeight = None, resize_mode: ResizeMode = None, clip_skip: ClipSkip = None,
     batch_size: BatchSize = None, noise: Noise = None, vae: Vae = None, lora: Lora = None, embedding: Embedding = None,
-    device: Device = "auto", dtype: Dtype = "auto",
+    model_config: ModelConfig = None, device: Device = "auto", dtype: Dtype = "auto",
     from_: Annotated[Optional[str], typer.Option("--from", help="Take the settings from a PNG/GIF/MP4 of ours (or web-UI PNG), or pasted infotext.", rich_help_panel="Look")] = None,
     start: Start = 0.0, duration: Duration = None, fps: Fps = None, every_nth: EveryNth = 1,
     max_frames: MaxFrames = None, scale_width: MediaWidth = None, background: Background = None,
@@ -288,7 +292,8 @@ def run(
     spec = build_spec(source, from_=from_, prompt=prompt, negative_prompt=negative_prompt, model=model, seed=seed,
                       steps=steps, cfg=cfg, strength=strength, sampler=sampler, width=width, height=height,
                       resize_mode=resize_mode, clip_skip=clip_skip, batch_size=batch_size, noise=noise, vae=vae,
-                      lora=lora, embedding=embedding, device=device, dtype=dtype, media=media, output=opts)
+                      lora=lora, embedding=embedding, device=device, dtype=dtype, media=media, output=opts,
+                      model_config=model_config)
     progress = RichProgress()
     try:
         result = run_job(spec, job_dir=job, frames=frames, overwrite=overwrite, progress=progress)
@@ -316,8 +321,8 @@ def preview(
     prompt: Prompt = None, negative_prompt: Negative = None, model: Model = None, seed: Seed = None,
     steps: Steps = None, cfg: Cfg = None, strength: Strength = None, sampler: Sampler = None,
     width: SWidth = None, height: SHeight = None, resize_mode: ResizeMode = None, clip_skip: ClipSkip = None,
-    vae: Vae = None, lora: Lora = None, embedding: Embedding = None, device: Device = "auto", dtype: Dtype = "auto",
-    start: Start = 0.0, duration: Duration = None, fps: Fps = None, scale_width: MediaWidth = None,
+    vae: Vae = None, lora: Lora = None, embedding: Embedding = None, model_config: ModelConfig = None,
+    device: Device = "auto", dtype: Dtype = "auto", start: Start = 0.0, duration: Duration = None, fps: Fps = None, scale_width: MediaWidth = None,
 ) -> None:
     """Stylise one frame with several seeds (× strengths) into a labelled grid; then run with --seed S.
 
@@ -330,7 +335,8 @@ def preview(
     spec = build_spec(source, from_=None, prompt=prompt, negative_prompt=negative_prompt, model=model, seed=seed,
                       steps=steps, cfg=cfg, strength=strength, sampler=sampler, width=width, height=height,
                       resize_mode=resize_mode, clip_skip=clip_skip, batch_size=None, noise=None, vae=vae, lora=lora,
-                      embedding=embedding, device=device, dtype=dtype, media=media, output=OutputOptions())
+                      embedding=embedding, device=device, dtype=dtype, media=media, output=OutputOptions(),
+                      model_config=model_config)
     try:
         values = [float(s) for s in strengths.split(",")] if strengths else None
     except ValueError:

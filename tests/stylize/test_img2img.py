@@ -125,12 +125,12 @@ def test_output_size_is_the_processing_size(tiny_model_dir, frames):
 
 
 def test_size_not_a_multiple_of_8_is_rounded_with_a_notice(tiny_model_dir, frames, caplog):
-    odd = np.asarray(Image.fromarray(frames[0]).resize((250, 188), Image.Resampling.LANCZOS))
+    odd = np.asarray(Image.fromarray(frames[0]).resize((250, 186), Image.Resampling.LANCZOS))
     with caplog.at_level(logging.WARNING, logger="rotoscope"):
         (out,) = tiny().stylize([odd], seed=1)
     assert out.shape == (184, 248, 3)
     notes = [r.getMessage() for r in caplog.records if r.name == "rotoscope"]
-    assert any("250x188 rounded to 248x184" in n and "multiples of 8" in n for n in notes), notes
+    assert any("250x186 rounded to 248x184" in n and "multiples of 8" in n for n in notes), notes
     # a size that needs no rounding says nothing
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="rotoscope"):

@@ -83,6 +83,9 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
     job = JobDir(job_dir or default_job_dir(spec))
     with job.lock():
         spec = _reconcile(job, spec, redo=frames is not None, overwrite=overwrite)
+        # Load the model before decoding (a missing or unreachable model fails
+        # in seconds, not after the clip is cut), unless the job is already finished.
+        stylizer = None if _finished(job, frames) else build_stylizer(spec.model, spec.style)
         progress.start("decode", None)
         timeline = job.extract(spec, on_frame=lambda _: progress.advance())
         progress.finish()
@@ -93,7 +96,7 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         size = _output_size(spec, first.shape[1], first.shape[0])
         infotext = format_infotext(spec, seed=spec.style.seed, size=size)
         if todo:
-            stylizer = build_stylizer(spec.model, spec.style)
+            stylizer = stylizer or build_stylizer(spec.model, spec.style)
             context = MethodContext(stylizer, spec.style, spec.style.seed, previous=job.output_image)
             progress.start("stylize", len(todo))
             sources = (job.source_frame(i, timeline[i]) for i in todo)
@@ -107,6 +110,11 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
             progress.finish()
         outputs = _encode(job, spec, timeline, infotext, progress)
     return RunResult(job.path, outputs, spec.style.seed, len(timeline), len(todo), len(timeline) - len(todo), infotext)
+
+
+def _finished(job: JobDir, frames: str | None) -> bool:
+    timeline = job.timeline()
+    return frames is None and timeline is not None and all(job.is_done(i) for i in range(len(timeline)))
 
 
 def _output_size(spec: JobSpec, width: int, height: int) -> tuple[int, int]:

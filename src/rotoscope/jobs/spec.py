@@ -40,6 +40,9 @@ class JobSpec:
         self.output.validate()
         if not self.model.model.startswith("classic:"):
             self.model.validate()
+            from ..models.samplers import resolve_sampler  # imports diffusers: only for model jobs
+
+            resolve_sampler(self.style.sampler)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -4,7 +4,7 @@
 scheduler a web-UI user means. Names match case-insensitively; diffusers class
 names (``"EulerAncestralDiscreteScheduler"``) work too.
 
-"LMS" needs scipy (not a dependency): without it ``make_scheduler`` raises
+"LMS" needs scipy (a dependency of rotoscope); were it missing, ``make_scheduler`` would raise
 OptionError saying so. "DPM++ SDE Karras" is diffusers' ``DPMSolverSDEScheduler`` when ``torchsde``
 is installed; without it, ``DPMSolverMultistepScheduler`` with
 ``algorithm_type="sde-dpmsolver++"`` and Karras sigmas (a stochastic DPM++
