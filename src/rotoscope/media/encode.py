@@ -8,6 +8,7 @@ frames out to several writers, so several formats come from one pass.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -57,23 +58,72 @@ def rgba(frame: Frame) -> np.ndarray:
     return np.concatenate([frame.image, alpha], axis=2)
 
 
-class Mp4Writer:
-    """H.264 in MP4: yuv420p (plays everywhere), even sizes, faststart, the source's audio span."""
+class _AvWriter:
+    """A PyAV output written to a temp path: the stream opens on the first frame, which fixes the size."""
 
-    def __init__(self, path: Path, options: OutputOptions, comment: str | None, audio: AudioSpan | None) -> None:
+    TIME_BASE = Fraction(1, 1000)
+    PIXEL_FORMAT = "rgb24"  # what frames are handed to PyAV in
+
+    def __init__(self, path: Path, options: OutputOptions, comment: str | None) -> None:
         self.path = path
         self.temp = temp_path_for(path)
         self.options = options
         self.comment = comment
-        self.audio = audio
         self.container: av.container.OutputContainer | None = None
         self.stream = None
 
     def _open(self, frame: Frame) -> None:
+        raise NotImplementedError
+
+    def _pixels(self, frame: Frame) -> np.ndarray:
+        raise NotImplementedError
+
+    def write(self, frame: Frame) -> None:
+        if self.container is None:
+            self._open(frame)
+            if self.comment:
+                self.container.metadata["comment"] = self.comment
+        video = av.VideoFrame.from_ndarray(self._pixels(frame), format=self.PIXEL_FORMAT)
+        video.pts = round(frame.time / self.TIME_BASE)
+        video.time_base = self.TIME_BASE
+        video.duration = max(1, round(frame.duration / self.TIME_BASE))
+        self.last_duration = video.duration
+        for packet in self.stream.encode(video):
+            self.container.mux(packet)
+
+    def _finish(self) -> None:
+        """Anything to fix in the temp file before it is renamed."""
+
+    def close(self) -> None:
+        if self.container is None:
+            raise OutputError(f"no frames to write to {self.path}.")
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+        self._finish()
+        commit(self.temp, self.path)
+
+    def abort(self) -> None:
+        if self.container is not None:
+            try:
+                self.container.close()
+            except av.error.FFmpegError:
+                pass
+        discard(self.temp)
+
+
+class Mp4Writer(_AvWriter):
+    """H.264 in MP4: yuv420p (plays everywhere), even sizes, faststart, the source's audio span."""
+
+    TIME_BASE = MP4_TIME_BASE
+
+    def __init__(self, path: Path, options: OutputOptions, comment: str | None, audio: AudioSpan | None) -> None:
+        super().__init__(path, options, comment)
+        self.audio = audio
+
+    def _open(self, frame: Frame) -> None:
         container = av.open(str(self.temp), mode="w", format="mp4", options={"movflags": "+faststart"})
         self.container = container
-        if self.comment:
-            container.metadata["comment"] = self.comment
         rate = Fraction(round(1 / frame.duration * 1000), 1000) if frame.duration > 0 else Fraction(10)
         stream = container.add_stream("libx264", rate=rate)
         stream.width, stream.height = _even(frame.width), _even(frame.height)
@@ -85,32 +135,8 @@ class Mp4Writer:
         if self.audio is not None:
             _mux_audio(container, self.audio)
 
-    def write(self, frame: Frame) -> None:
-        if self.container is None:
-            self._open(frame)
-        image = _pad_even(rgb(frame))
-        video = av.VideoFrame.from_ndarray(image, format="rgb24")
-        video.pts = round(frame.time / MP4_TIME_BASE)
-        video.time_base = MP4_TIME_BASE
-        video.duration = max(1, round(frame.duration / MP4_TIME_BASE))
-        for packet in self.stream.encode(video):
-            self.container.mux(packet)
-
-    def close(self) -> None:
-        if self.container is None:
-            raise OutputError(f"no frames to write to {self.path}.")
-        for packet in self.stream.encode():
-            self.container.mux(packet)
-        self.container.close()
-        commit(self.temp, self.path)
-
-    def abort(self) -> None:
-        if self.container is not None:
-            try:
-                self.container.close()
-            except av.error.FFmpegError:
-                pass
-        discard(self.temp)
+    def _pixels(self, frame: Frame) -> np.ndarray:
+        return _pad_even(rgb(frame))
 
 
 def _even(n: int) -> int:
@@ -166,7 +192,7 @@ def _mux_audio(container: av.container.OutputContainer, span: AudioSpan) -> None
             container.mux(packet)
 
 
-class ApngWriter:
+class ApngWriter(_AvWriter):
     """Animated PNG (lossless, full alpha) through FFmpeg's apng muxer.
 
     The muxer takes each frame's delay from the next frame's timestamp and
@@ -174,50 +200,21 @@ class ApngWriter:
     frame-control chunk with the true duration.
     """
 
-    TIME_BASE = Fraction(1, 1000)
+    PIXEL_FORMAT = "rgba"
 
-    def __init__(self, path: Path, options: OutputOptions, comment: str | None) -> None:
-        self.path = path
-        self.temp = temp_path_for(path)
-        self.options = options
-        self.comment = comment
-        self.container = None
-        self.stream = None
+    def _open(self, frame: Frame) -> None:
+        self.container = av.open(str(self.temp), mode="w", format="apng", options={"plays": str(self.options.loop)})
+        self.stream = self.container.add_stream("apng")
+        self.stream.width, self.stream.height = frame.width, frame.height
+        self.stream.pix_fmt = "rgba"
+        self.stream.time_base = self.TIME_BASE
+        self.stream.codec_context.time_base = self.TIME_BASE
 
-    def write(self, frame: Frame) -> None:
-        if self.container is None:
-            self.container = av.open(str(self.temp), mode="w", format="apng", options={"plays": str(self.options.loop)})
-            if self.comment:
-                self.container.metadata["comment"] = self.comment
-            self.stream = self.container.add_stream("apng")
-            self.stream.width, self.stream.height = frame.width, frame.height
-            self.stream.pix_fmt = "rgba"
-            self.stream.time_base = self.TIME_BASE
-            self.stream.codec_context.time_base = self.TIME_BASE
-        video = av.VideoFrame.from_ndarray(rgba(frame), format="rgba")
-        video.pts = round(frame.time * 1000)
-        video.time_base = self.TIME_BASE
-        video.duration = max(1, round(frame.duration * 1000))
-        self.last_ms = video.duration
-        for packet in self.stream.encode(video):
-            self.container.mux(packet)
+    def _pixels(self, frame: Frame) -> np.ndarray:
+        return rgba(frame)
 
-    def close(self) -> None:
-        if self.container is None:
-            raise OutputError(f"no frames to write to {self.path}.")
-        for packet in self.stream.encode():
-            self.container.mux(packet)
-        self.container.close()
-        set_last_apng_delay(self.temp, self.last_ms)
-        commit(self.temp, self.path)
-
-    def abort(self) -> None:
-        if self.container is not None:
-            try:
-                self.container.close()
-            except av.error.FFmpegError:
-                pass
-        discard(self.temp)
+    def _finish(self) -> None:
+        set_last_apng_delay(self.temp, self.last_duration)
 
 
 def set_last_apng_delay(path: Path, milliseconds: int) -> None:
@@ -319,7 +316,7 @@ def open_writer(path: str | Path, options: OutputOptions, *, comment: str | None
             target.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create output folder {target} ({exc.strerror}); choose another -o.") from None
-        if not _writable(target):
+        if not os.access(target, os.W_OK | os.X_OK):
             raise OutputError(f"output folder {target} is not writable; choose another -o or fix its permissions.")
         return PngFolderWriter(target, comment)
     prepare_output(target, overwrite=options.overwrite)
@@ -334,12 +331,6 @@ def open_writer(path: str | Path, options: OutputOptions, *, comment: str | None
     if kind == "webp":
         return WebpWriter(target, options)
     return ApngWriter(target, options, comment)
-
-
-def _writable(folder: Path) -> bool:
-    import os
-
-    return os.access(folder, os.W_OK | os.X_OK)
 
 
 class Outputs:
