@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test
+bash scripts/install_browser.sh  # chromium for the web-UI browser tests (tests/e2e/test_ui_*.py)
 set +e
 .venv/bin/python -m pytest "$@"
 code=$?

@@ -6,7 +6,8 @@
     print(result.outputs, result.seed)
 
 Keyword arguments are the option dataclasses' field names (MediaOptions,
-StyleOptions, ModelOptions, OutputOptions); ``width``/``height`` are the
+StyleOptions, ModelOptions, OutputOptions, MaskOptions: ``mask="m.png",
+inpaint_area="only-masked"``; with ``frames="12-18"`` a mask fixes up those frames); ``width``/``height`` are the
 model's processing size, ``scale_width``/``scale_height`` scale the source.
 """
 
@@ -22,8 +23,10 @@ from .jobs.spec import JobSpec
 from .media.convert import ConvertResult, convert as _convert
 from .media.options import MediaOptions, OutputOptions
 from .media.probe import ProbeInfo, probe as _probe
+from .methods.video_options import VideoOptions
 from .models.options import ModelOptions
 from .progress import Progress
+from .stylize.mask_options import MaskOptions
 from .stylize.options import StyleOptions
 
 _MEDIA_RENAMES = {"scale_width": "width", "scale_height": "height"}
@@ -55,22 +58,29 @@ def _outputs(output: str | Path | list | None) -> list[str]:
     return [str(o) for o in output]
 
 
-def build_spec(source: str | Path, output: str | Path | list | None = None, *, method: str = "gif2gif",
+def build_spec(source: str | Path | None, output: str | Path | list | None = None, *, method: str = "gif2gif",
                **options: Any) -> JobSpec:
     media_kwargs = {_MEDIA_RENAMES[k]: options.pop(k) for k in list(options) if k in _MEDIA_RENAMES}
-    routed = _split(options, {"style": StyleOptions, "media": MediaOptions, "model": ModelOptions, "output": OutputOptions})
+    routed = _split(options, {"style": StyleOptions, "media": MediaOptions, "model": ModelOptions, "output": OutputOptions,
+                              "mask": MaskOptions, "video": VideoOptions})
     routed["media"].update(media_kwargs)
     output_kwargs = routed["output"]
     output_kwargs["outputs"] = _outputs(output) or output_kwargs.get("outputs", [])
-    return JobSpec(source=str(source), method=method, media=MediaOptions(**routed["media"]),
+    return JobSpec(source=str(source) if source is not None else "", method=method, media=MediaOptions(**routed["media"]),
                    model=ModelOptions(**routed["model"]), style=StyleOptions(**routed["style"]),
-                   output=OutputOptions(**output_kwargs))
+                   output=OutputOptions(**output_kwargs), mask=MaskOptions(**routed["mask"]),
+                   video=VideoOptions(**routed["video"]))
 
 
-def stylize(source: str | Path, output: str | Path | list | None = None, *, job_dir: str | Path | None = None,
+def stylize(source: str | Path | None, output: str | Path | list | None = None, *, job_dir: str | Path | None = None,
             frames: str | None = None, overwrite: bool = False, progress: Progress | None = None,
             cancel: threading.Event | None = None, method: str = "gif2gif", **options: Any) -> RunResult:
-    """Stylise ``source`` into ``output`` (one path or a list; format from the extension). Resumable."""
+    """Stylise ``source`` into ``output`` (one path or a list; format from the extension). Resumable.
+
+    ``method="animatediff"`` (AnimateDiff video-to-video; ``motion_adapter``, ``context_length``, ``context_overlap``)
+    or ``"img2vid"`` (Stable Video Diffusion; ``source=None`` with ``prompt=`` makes the still by txt2img;
+    ``video_frames``, ``segments``, ``motion_bucket``, …: VideoOptions' fields); ``interpolate=2`` doubles any
+    method's frame rate."""
     spec = build_spec(source, output, method=method, overwrite=overwrite, **options)
     return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=overwrite,
                    progress=progress, cancel=cancel)

@@ -233,9 +233,119 @@ Dtype = Annotated[str, typer.Option(help="auto (fp16 on cuda, fp32 on cpu) | fp3
 MediaWidth = Annotated[Optional[int], typer.Option("--scale-width", help="Scale source frames to this width before stylising (aspect kept).", rich_help_panel="Media")]
 
 
+# -- masks (inpainting) ------------------------------------------------------------
+
+MaskFile = Annotated[Optional[str], typer.Option("--mask", help="Mask: an image (every frame), or a video / GIF / image folder with one mask per frame. White = change, black = keep.", rich_help_panel="Mask")]
+MaskRect = Annotated[Optional[list[str]], typer.Option("--mask-rect", help="Rectangle X,Y,W,H (pixels); keyframes F:X,Y,W,H/F:X,Y,W,H move it (linear in between). Repeatable.", rich_help_panel="Mask")]
+MaskEllipse = Annotated[Optional[list[str]], typer.Option("--mask-ellipse", help="The ellipse inside the box X,Y,W,H; keyframes as --mask-rect. Repeatable.", rich_help_panel="Mask")]
+MaskKey = Annotated[Optional[str], typer.Option("--mask-key", help="Colour key: source pixels near #rrggbb[:TOLERANCE] (RGB distance, default 40) are the mask.", rich_help_panel="Mask")]
+MaskAlpha = Annotated[bool, typer.Option("--mask-from-alpha", help="The source's opaque pixels are the mask.", rich_help_panel="Mask")]
+InvertMask = Annotated[bool, typer.Option("--invert-mask", help="Change the black part instead (web UI: inpaint not masked).", rich_help_panel="Mask")]
+MaskBlur = Annotated[Optional[int], typer.Option("--mask-blur", help="Mask blur: Gaussian sigma of the mask edge, 0-64 (default 4).", rich_help_panel="Mask")]
+InpaintArea = Annotated[Optional[str], typer.Option("--inpaint-area", help="whole (default) | only-masked: crop around the mask + padding, generate it at the processing size, paste back.", rich_help_panel="Mask")]
+Padding = Annotated[Optional[int], typer.Option("--padding", help="Only-masked padding in pixels, 0-256 (default 32).", rich_help_panel="Mask")]
+MaskedContent = Annotated[Optional[str], typer.Option("--masked-content", help="fill | original (default) | latent-noise | latent-nothing.", rich_help_panel="Mask")]
+MaskHoldLast = Annotated[bool, typer.Option("--mask-hold-last", help="A mask sequence shorter than the clip: hold its last mask.", rich_help_panel="Mask")]
+InpaintBase = Annotated[Optional[str], typer.Option("--inpaint-base", help="With --frames and a mask: inpaint over the stylised frames (output, default) or the source frames (source).", rich_help_panel="Mask")]
+
+
+def mask_options(mask, mask_rect, mask_ellipse, mask_key, mask_from_alpha, invert_mask, mask_blur, inpaint_area,
+                 padding, masked_content, mask_hold_last=False, inpaint_base=None):
+    """MaskOptions from CLI values; inpaint settings without a mask are refused rather than ignored."""
+    from .errors import OptionError
+    from .stylize.mask_options import MaskOptions
+
+    tuned = dict(mask_blur=mask_blur, inpaint_area=inpaint_area, padding=padding, masked_content=masked_content,
+                 inpaint_base=inpaint_base)
+    opts = MaskOptions(mask=mask, mask_rects=list(mask_rect or []), mask_ellipses=list(mask_ellipse or []),
+                       mask_key=mask_key, mask_from_alpha=mask_from_alpha, invert_mask=invert_mask,
+                       mask_hold_last=mask_hold_last, **{k: v for k, v in tuned.items() if v is not None})
+    given = [f"--{k.replace('_', '-')}" for k, v in tuned.items() if v is not None]
+    if given and not opts.active:
+        raise OptionError(f"{', '.join(given)} need a mask: add --mask FILE, --mask-rect, --mask-ellipse, --mask-key or --mask-from-alpha.")
+    return opts
+
+
+# -- temporal consistency -----------------------------------------------------------
+
+ConsistencyNames = Annotated[Optional[str], typer.Option("--consistency", help="Techniques, comma-separated, cheapest first: shared-noise (default) | per-frame, color-match, loopback, flow-warp, cross-frame-attention, deflicker. E.g. flow-warp,color-match.", rich_help_panel="Consistency")]
+FlowMethod = Annotated[Optional[str], typer.Option("--flow", help="Optical flow for flow-warp and deflicker: dis (default) | farneback.", rich_help_panel="Consistency")]
+ColorRef = Annotated[Optional[str], typer.Option("--color-match-reference", help="color-match to the first output (default) or the latest keyframe.", rich_help_panel="Consistency")]
+ColorInterval = Annotated[Optional[int], typer.Option("--color-match-interval", help="color-match keyframe every N frames (default 12).", rich_help_panel="Consistency")]
+LoopAlpha = Annotated[Optional[float], typer.Option("--loopback-alpha", help="loopback: weight of the previous output in the next init, 0-1 (default 0.3).", rich_help_panel="Consistency")]
+LoopDecay = Annotated[Optional[float], typer.Option("--loopback-decay", help="loopback: alpha × decay^frame, (0, 1] (default 1: no decay).", rich_help_panel="Consistency")]
+WarpWeight = Annotated[Optional[float], typer.Option("--flow-warp-weight", help="flow-warp: weight of the warped previous output in the init (rest: the source frame), 0-1 (default 0.3).", rich_help_panel="Consistency")]
+WarpFuse = Annotated[Optional[float], typer.Option("--flow-warp-fuse", help="flow-warp: blend the warped previous output into the result where the flow is reliable, 0-1 (default 0.7; 0 = init only).", rich_help_panel="Consistency")]
+CrossRefs = Annotated[Optional[str], typer.Option("--cross-frame-refs", help="cross-frame-attention reads keys/values from: first | first+previous (default).", rich_help_panel="Consistency")]
+DeflickerStrength = Annotated[Optional[float], typer.Option("--deflicker-strength", help="deflicker: weight of the flow-warped previous frame in each encoded frame, 0-1 (default 0.5).", rich_help_panel="Consistency")]
+
+#: each technique knob and the technique it belongs to
+_KNOBS = {"color_match_reference": "color-match", "color_match_interval": "color-match", "loopback_alpha": "loopback",
+          "loopback_decay": "loopback", "flow_warp_weight": "flow-warp", "flow_warp_fuse": "flow-warp",
+          "cross_frame_refs": "cross-frame-attention", "deflicker_strength": "deflicker",
+          "flow": ("flow-warp", "deflicker")}
+
+
+def apply_consistency(spec, names: str | None, noise: str | None, **knobs):
+    """--consistency and its knobs into the spec: noise names set style.noise (the one source of truth), the rest
+    ConsistencyOptions; a knob whose technique is not chosen is refused rather than ignored."""
+    from .consistency.options import parse_consistency
+    from .errors import OptionError
+
+    given = {k: v for k, v in knobs.items() if v is not None}
+    if names is None and not given:
+        return spec
+    mode, techniques = parse_consistency(names) if names is not None else (None, list(spec.consistency.techniques))
+    if mode is not None and noise is not None and mode != noise:
+        raise OptionError(f"--noise {noise} and --consistency {names} disagree; give the noise mode once.")
+    for key in given:
+        owners = _KNOBS[key] if isinstance(_KNOBS[key], tuple) else (_KNOBS[key],)
+        if not any(o in techniques for o in owners):
+            raise OptionError(f"--{key.replace('_', '-')} needs --consistency {' or '.join(owners)}.")
+    style = replace(spec.style, noise=mode) if mode is not None else spec.style
+    consistency = replace(spec.consistency, techniques=techniques, **given)
+    return replace(spec, style=style, consistency=consistency)
+
+
+# -- model-side video methods (animatediff, img2vid) and interpolation ----------------------
+
+OptSource = Annotated[Optional[str], typer.Argument(help="Video (mp4, mov, webm, mkv, avi), GIF, animated WebP/APNG, image, folder of images or a glob. --method img2vid: an image, or none with -p (txt2img makes the still).", show_default=False)]
+MethodName = Annotated[str, typer.Option("--method", help="gif2gif (per-frame img2img) | animatediff (AnimateDiff video-to-video, motion module, context windows) | img2vid (Stable Video Diffusion from a still or a prompt).", rich_help_panel="Method")]
+MotionAdapter = Annotated[Optional[str], typer.Option("--motion-adapter", help="animatediff: motion adapter, hub id (default guoyww/animatediff-motion-adapter-v1-5-2; tiny with --model tiny), diffusers folder or .safetensors/.ckpt motion module.", rich_help_panel="Method")]
+ContextLength = Annotated[Optional[int], typer.Option("--context-length", help="animatediff: frames per context window, 2-32 (default 16, the motion module's training length).", rich_help_panel="Method")]
+ContextOverlap = Annotated[Optional[int], typer.Option("--context-overlap", help="animatediff: finished frames each later window repeats as anchors (default 4).", rich_help_panel="Method")]
+VideoModel = Annotated[Optional[str], typer.Option("--video-model", help="img2vid: Stable Video Diffusion model, hub id (default stabilityai/stable-video-diffusion-img2vid-xt; tiny with --model tiny) or diffusers folder. --model is the txt2img model for -p.", rich_help_panel="Method")]
+VideoFrames = Annotated[Optional[int], typer.Option("--video-frames", help="img2vid: frames per clip, 2-64 (default 14).", rich_help_panel="Method")]
+VideoFps = Annotated[Optional[int], typer.Option("--video-fps", help="img2vid: SVD's fps conditioning and the output frame rate (default 7).", rich_help_panel="Method")]
+MotionBucket = Annotated[Optional[int], typer.Option("--motion-bucket", help="img2vid: amount of motion, 0-255 (default 127).", rich_help_panel="Method")]
+NoiseAug = Annotated[Optional[float], typer.Option("--noise-aug", help="img2vid: noise added to the still, 0-1 (default 0.02; more = freer motion).", rich_help_panel="Method")]
+VideoCfg = Annotated[Optional[float], typer.Option("--video-cfg", help="img2vid: SVD guidance, from 1 on the first frame to this on the last (default 3).", rich_help_panel="Method")]
+DecodeChunk = Annotated[Optional[int], typer.Option("--decode-chunk", help="animatediff / img2vid: frames the VAE decodes at once (default 8; lower = less memory).", rich_help_panel="Method")]
+Segments = Annotated[Optional[int], typer.Option("--segments", help="img2vid: clips chained, the last frame of one seeding the next (default 1).", rich_help_panel="Method")]
+Interpolate = Annotated[Optional[int], typer.Option("--interpolate", help="Multiply the output frame rate by flow-based frame synthesis, 2-8 (any method; timing kept exact).", rich_help_panel="Output")]
+
+#: each video knob and the method it belongs to
+_VIDEO_KNOBS = {"motion_adapter": "animatediff", "context_length": "animatediff", "context_overlap": "animatediff",
+                "video_model": "img2vid", "video_frames": "img2vid", "video_fps": "img2vid", "motion_bucket": "img2vid",
+                "noise_aug": "img2vid", "video_cfg": "img2vid", "segments": "img2vid",
+                "decode_chunk": "animatediff or img2vid"}
+
+
+def apply_video(spec, method: str, interpolate: int | None = None, **knobs):
+    """--method, its knobs (VideoOptions) and --interpolate into the spec; a knob of another method is refused."""
+    from .errors import OptionError
+
+    given = {k: v for k, v in knobs.items() if v is not None}
+    for key in given:
+        if method not in _VIDEO_KNOBS[key]:
+            raise OptionError(f"--{key.replace('_', '-')} needs --method {_VIDEO_KNOBS[key]}.")
+    output = replace(spec.output, interpolate=interpolate) if interpolate is not None else spec.output
+    return replace(spec, method=method, video=replace(spec.video, **given), output=output)
+
+
 def build_spec(source, *, from_, prompt, negative_prompt, model, seed, steps, cfg, strength, sampler, width, height,
                resize_mode, clip_skip, batch_size, noise, vae, lora, embedding, device, dtype, media, output,
-               model_config=None):
+               model_config=None, mask=None):
     """A JobSpec from CLI values: --from infotext first, then every option the user gave explicitly."""
     from .jobs.infotext import apply_infotext, read_infotext
     from .jobs.spec import JobSpec
@@ -259,13 +369,13 @@ def build_spec(source, *, from_, prompt, negative_prompt, model, seed, steps, cf
         model_opts.loras = [parse_lora(item) for item in lora]
     if embedding:
         model_opts.embeddings = list(embedding)
-    return replace(spec, style=style, model=model_opts)
+    return replace(spec, style=style, model=model_opts, mask=mask if mask is not None else spec.mask)
 
 
 @app.command()
 @friendly
 def run(
-    source: Source,
+    source: OptSource = None,
     output: Outputs = None,
     prompt: Prompt = None, negative_prompt: Negative = None, model: Model = None, seed: Seed = None,
     steps: Steps = None, cfg: Cfg = None, strength: Strength = None, sampler: Sampler = None,
@@ -279,21 +389,50 @@ def run(
     lossy: Lossy = OutputOptions.lossy, loop: Loop = 0,
     job: Annotated[Optional[Path], typer.Option(help="Job dir (default: jobs/<source>-<settings hash>); the same job resumes.", rich_help_panel="Job")] = None,
     frames: Annotated[Optional[str], typer.Option(help="Redo just these frames, e.g. 12-18 (0-based, inclusive).", rich_help_panel="Job")] = None,
+    mask: MaskFile = None, mask_rect: MaskRect = None, mask_ellipse: MaskEllipse = None, mask_key: MaskKey = None,
+    mask_from_alpha: MaskAlpha = False, invert_mask: InvertMask = False, mask_blur: MaskBlur = None,
+    inpaint_area: InpaintArea = None, padding: Padding = None, masked_content: MaskedContent = None,
+    mask_hold_last: MaskHoldLast = False, inpaint_base: InpaintBase = None,
+    consistency: ConsistencyNames = None, flow: FlowMethod = None, color_match_reference: ColorRef = None,
+    color_match_interval: ColorInterval = None, loopback_alpha: LoopAlpha = None, loopback_decay: LoopDecay = None,
+    flow_warp_weight: WarpWeight = None, flow_warp_fuse: WarpFuse = None, cross_frame_refs: CrossRefs = None,
+    deflicker_strength: DeflickerStrength = None,
+    method: MethodName = "gif2gif", motion_adapter: MotionAdapter = None, context_length: ContextLength = None,
+    context_overlap: ContextOverlap = None, video_model: VideoModel = None, video_frames: VideoFrames = None,
+    video_fps: VideoFps = None, motion_bucket: MotionBucket = None, noise_aug: NoiseAug = None,
+    video_cfg: VideoCfg = None, decode_chunk: DecodeChunk = None, segments: Segments = None,
+    interpolate: Interpolate = None,
     overwrite: Overwrite = False, as_json: Json = False,
 ) -> None:
-    """Stylise every frame with img2img under one prompt and seed (the gif2gif workflow), resumably.
+    """Stylise every frame with img2img under one prompt and seed (the gif2gif workflow), resumably;
+    or animate with the motion inside the model (--method animatediff | img2vid).
 
     Example: rotoscope run samples/cup.mp4 -p "ink drawing" --model classic:cartoon --duration 3 --fps 10 --scale-width 320 -o out/cup.gif
+
+    Example: rotoscope run samples/cup.mp4 --method animatediff -p "ink drawing" --model tiny --max-frames 32 --interpolate 2 -o out/cup-ad.gif
+
+    Example: rotoscope run --method img2vid -p "a red cup on a table" --model tiny --width 64 --height 64 --segments 2 -o out/cup-svd.gif
     """
     from .jobs.runner import run_job
 
     media = media_options(start, duration, fps, every_nth, max_frames, scale_width, None, background)
     opts = output_options(output, colors, dither, palette, loop, max_size, overwrite, lossy)
-    spec = build_spec(source, from_=from_, prompt=prompt, negative_prompt=negative_prompt, model=model, seed=seed,
+    masks = mask_options(mask, mask_rect, mask_ellipse, mask_key, mask_from_alpha, invert_mask, mask_blur, inpaint_area,
+                         padding, masked_content, mask_hold_last, inpaint_base)
+    spec = build_spec(source or "", from_=from_, prompt=prompt, negative_prompt=negative_prompt, model=model, seed=seed,
                       steps=steps, cfg=cfg, strength=strength, sampler=sampler, width=width, height=height,
                       resize_mode=resize_mode, clip_skip=clip_skip, batch_size=batch_size, noise=noise, vae=vae,
                       lora=lora, embedding=embedding, device=device, dtype=dtype, media=media, output=opts,
-                      model_config=model_config)
+                      model_config=model_config, mask=masks)
+    spec = apply_video(spec, method, interpolate, motion_adapter=motion_adapter, context_length=context_length,
+                       context_overlap=context_overlap, video_model=video_model, video_frames=video_frames,
+                       video_fps=video_fps, motion_bucket=motion_bucket, noise_aug=noise_aug, video_cfg=video_cfg,
+                       decode_chunk=decode_chunk, segments=segments)
+    spec = apply_consistency(spec, consistency, noise, flow=flow, color_match_reference=color_match_reference,
+                             color_match_interval=color_match_interval, loopback_alpha=loopback_alpha,
+                             loopback_decay=loopback_decay, flow_warp_weight=flow_warp_weight,
+                             flow_warp_fuse=flow_warp_fuse, cross_frame_refs=cross_frame_refs,
+                             deflicker_strength=deflicker_strength)
     progress = RichProgress()
     try:
         result = run_job(spec, job_dir=job, frames=frames, overwrite=overwrite, progress=progress)
@@ -323,10 +462,17 @@ def preview(
     width: SWidth = None, height: SHeight = None, resize_mode: ResizeMode = None, clip_skip: ClipSkip = None,
     vae: Vae = None, lora: Lora = None, embedding: Embedding = None, model_config: ModelConfig = None,
     device: Device = "auto", dtype: Dtype = "auto", start: Start = 0.0, duration: Duration = None, fps: Fps = None, scale_width: MediaWidth = None,
+    mask: MaskFile = None, mask_rect: MaskRect = None, mask_ellipse: MaskEllipse = None, mask_key: MaskKey = None,
+    mask_from_alpha: MaskAlpha = False, invert_mask: InvertMask = False, mask_blur: MaskBlur = None,
+    inpaint_area: InpaintArea = None, padding: Padding = None, masked_content: MaskedContent = None,
+    mask_hold_last: MaskHoldLast = False,
 ) -> None:
     """Stylise one frame with several seeds (× strengths) into a labelled grid; then run with --seed S.
 
     Example: rotoscope preview samples/cup.mp4 --frame 10 --seeds 4 --strengths 0.2,0.3,0.4 -p "ink drawing" --model tiny
+
+    With a mask (--mask, --mask-rect, …) the tiles are inpainted, and an overlay image (-mask.png beside the grid)
+    shows the mask outline and the "only masked" crop box.
     """
     from .errors import OptionError
     from .jobs.preview import preview as run_preview
@@ -336,15 +482,93 @@ def preview(
                       steps=steps, cfg=cfg, strength=strength, sampler=sampler, width=width, height=height,
                       resize_mode=resize_mode, clip_skip=clip_skip, batch_size=None, noise=None, vae=vae, lora=lora,
                       embedding=embedding, device=device, dtype=dtype, media=media, output=OutputOptions(),
-                      model_config=model_config)
+                      model_config=model_config,
+                      mask=mask_options(mask, mask_rect, mask_ellipse, mask_key, mask_from_alpha, invert_mask, mask_blur,
+                                        inpaint_area, padding, masked_content, mask_hold_last))
     try:
         values = [float(s) for s in strengths.split(",")] if strengths else None
     except ValueError:
         raise OptionError(f"--strengths {strengths!r} is not understood; write e.g. 0.2,0.3,0.4.") from None
     result = run_preview(spec, frame=frame, seeds=seeds, strengths=values, output=output)
     out.print(f"wrote {result.grid} ({len(result.tiles)} tiles)")
+    if result.overlay:
+        out.print(f"wrote {result.overlay} (mask outline and only-masked crop box)")
     for tile in result.tiles:
         out.print(f"  seed {tile.seed}  strength {tile.strength:g}  {tile.path}")
+
+
+# -- score -------------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def score(
+    output: Annotated[str, typer.Argument(help="The stylised clip: video, GIF, WebP/APNG or a folder of frames.")],
+    source: Annotated[str, typer.Option("--source", help="The clip it was made from (a job's source/ folder pairs exactly; or give --start/--duration/--fps as for the run).")],
+    start: Start = 0.0, duration: Duration = None, fps: Fps = None, scale_width: MediaWidth = None,
+    flow: Annotated[str, typer.Option("--flow", help="Optical flow between source frames: dis | farneback.")] = "dis",
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG of the warp error per frame (where it flickers).")] = None,
+    clip_model: Annotated[Optional[str], typer.Option("--clip-model", help="Local CLIP folder for CLIP frame consistency (else $ROTOSCOPE_CLIP, else the Hub cache).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Measure flicker: warp error along the source's optical flow (vs the source's own), SSIM/PSNR to source, CLIP consistency.
+
+    Example: rotoscope score out/cup.gif --source samples/cup.mp4 --duration 3 --fps 10 --plot out/cup-flicker.png
+    """
+    from .consistency.flow import FLOW_METHODS
+    from .errors import OptionError
+    from .metrics import plot_score, score_clip
+
+    if flow not in FLOW_METHODS:
+        raise OptionError(f"--flow {flow!r} is not known; use one of {', '.join(FLOW_METHODS)}.")
+    media = MediaOptions(start=start, duration=duration, fps=fps, width=scale_width)
+    result = score_clip(output, source, source_media=media, flow=flow, clip_model=clip_model)
+    if plot is not None:
+        plot_score(result, plot, title=Path(output).name)
+    if as_json:
+        data = result.to_dict()
+        data["plot"] = str(plot) if plot is not None else None
+        out.print_json(json.dumps(data))
+        return
+    per_frame = result.per_frame
+    worst = max(range(len(per_frame)), key=per_frame.__getitem__) if per_frame else 0
+    table = Table(show_header=False, box=None)
+    clip_text = f"{result.clip:.4f}" if result.clip is not None else result.clip_note
+    rows = [("frames", str(result.frames)), ("flow", result.flow),
+            ("warp error", f"{result.warp_error:.3f}  (0-255, lower is steadier)"),
+            ("source warp error", f"{result.source_warp_error:.3f}  (the source's own flicker)"),
+            ("added flicker", f"{result.added_flicker:+.3f}"),
+            ("SSIM to source", f"{result.ssim:.4f}"), ("PSNR to source", f"{result.psnr:.2f} dB"),
+            ("CLIP consistency", clip_text),
+            ("worst frame", f"{worst} (warp error {per_frame[worst]:.3f})" if per_frame else "-")]
+    for key, value in rows:
+        table.add_row(Text(key, style="bold"), Text(value))
+    out.print(table)
+    if plot is not None:
+        out.print(f"wrote {plot}")
+
+
+@app.command()
+@friendly
+def ui(
+    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs --auth.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 7860,
+    listen: Annotated[bool, typer.Option("--listen", help="Bind 0.0.0.0 (reachable from other machines); needs --auth.")] = False,
+    auth: Annotated[Optional[str], typer.Option(help="user:password required to open the page and call the API.")] = None,
+    max_upload: Annotated[str, typer.Option(help="Largest upload accepted, e.g. 500MB.")] = "500MB",
+    jobs_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the jobs (and kept uploads); jobs survive restarts. [default: jobs]")] = None,
+    models_dir: Annotated[Optional[Path], typer.Option(help="Folder of local models (diffusers folders, .safetensors/.ckpt) for the model picker.")] = None,
+) -> None:
+    """Start the web UI: upload, look, preview, mask, run, jobs — one local page (gradio) and its HTTP API.
+
+    Example: rotoscope ui --port 7860 --jobs-dir jobs
+    """
+    from .ui.server import UIConfig, serve
+
+    config = UIConfig(host=host, port=port, listen=listen, auth=auth, max_upload=parse_size(max_upload),
+                      jobs_dir=jobs_dir or UIConfig.jobs_dir, models_dir=models_dir)
+    config.validate()  # refuse --listen without --auth before importing gradio
+    serve(config)
 
 
 def main() -> None:

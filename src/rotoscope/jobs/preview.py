@@ -36,15 +36,46 @@ class PreviewTile:
 class PreviewResult:
     grid: Path
     tiles: list[PreviewTile]
+    overlay: Path | None = None  # with a mask: the frame with the mask outline and the "only masked" crop box
 
 
 def pick_frame(source: str, media: MediaOptions, index: int) -> np.ndarray:
+    image = pick_source_frame(source, media, index)
+    return composite(image, (255, 255, 255)) if image.shape[2] == 4 else image
+
+
+def pick_source_frame(source: str, media: MediaOptions, index: int) -> np.ndarray:
+    """Frame ``index`` as decoded (RGBA kept: --mask-from-alpha reads it)."""
     count = 0
     for frame in iter_frames(source, media):
         if frame.index == index:
-            return composite(frame.image, (255, 255, 255)) if frame.has_alpha else frame.image
+            return frame.image
         count += 1
     raise OptionError(f"--frame {index} is outside the clip: it has {count} frames (0–{count - 1}).")
+
+
+def _mask_overlay(spec: JobSpec, raw: np.ndarray, index: int, output: Path) -> tuple[np.ndarray, Path]:
+    """The frame's mask, and an overlay image showing it with the "only masked" crop box."""
+    from ..media.masks import FrameMasks
+    from ..stylize.factory import is_classic
+    from ..stylize.masking import blur_mask, mask_overlay, only_masked_region
+    from ..stylize.resize import processing_size
+
+    opts = spec.mask
+    mask = FrameMasks(opts, None)(index, raw)
+    h, w = mask.shape
+    size = (w, h) if is_classic(spec.model.model) else processing_size(w, h, spec.style.width, spec.style.height)
+    blurred = blur_mask(mask, opts.mask_blur)
+    region = only_masked_region(blurred, opts.padding, size)
+    if region is None:
+        label = "mask is empty: nothing would change"
+    else:
+        x1, y1, x2, y2 = region
+        label = f"only masked crop {x1},{y1}-{x2},{y2} ({x2 - x1}x{y2 - y1} -> {size[0]}x{size[1]})"
+        label += "" if opts.inpaint_area == "only-masked" else "; area: whole picture"
+    path = output.with_name(f"{output.stem}-mask.png")
+    save_png(path, mask_overlay(raw, mask, blurred, region, label))
+    return mask, path
 
 
 def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float] | None = None,
@@ -56,20 +87,25 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
     strengths = strengths or [spec.style.strength]
     for s in strengths:
         replace(spec.style, strength=s).validate()
-    image = pick_frame(spec.source, spec.media, frame)
+    raw = pick_source_frame(spec.source, spec.media, frame)
+    image = composite(raw, (255, 255, 255)) if raw.shape[2] == 4 else raw
     if seed_list is None:
         first = spec.style.seed if spec.style.seed != -1 else random.randint(0, MAX_SEED)
         seed_list = [(first + i) % (MAX_SEED + 1) for i in range(seeds)]
     output.parent.mkdir(parents=True, exist_ok=True)
+    masks, overlay = None, None
+    if spec.mask.active:
+        mask, overlay = _mask_overlay(spec, raw, frame, output)
+        masks = [mask]
     tiles: list[PreviewTile] = []
     rows = []
-    stylizer = build_stylizer(spec.model, spec.style)  # loaded once for every tile
+    stylizer = build_stylizer(spec.model, spec.style, spec.mask)  # loaded once for every tile
     for strength in strengths:
         style = replace(spec.style, strength=strength)
         stylizer.strength = strength
         row = []
         for seed in seed_list:
-            (result,) = stylizer.stylize([image], seed=seed, indices=[frame])
+            (result,) = stylizer.stylize([image], seed=seed, indices=[frame], mask=masks)
             tile_spec = replace(spec, style=replace(style, seed=seed))
             path = output.with_name(f"{output.stem}-seed{seed}-s{strength:g}.png")
             save_png(path, result, format_infotext(tile_spec, seed=seed, size=(result.shape[1], result.shape[0])))
@@ -78,7 +114,7 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
         rows.append(row)
     grid = _grid(rows)
     save_png(output, grid)
-    return PreviewResult(output, tiles)
+    return PreviewResult(output, tiles, overlay)
 
 
 def _grid(rows: list[list[tuple[np.ndarray, str]]]) -> np.ndarray:

@@ -16,6 +16,7 @@ from ..errors import JobError
 from ..media.convert import audio_span
 from ..media.encode import Outputs, open_writer
 from ..media.fit import fit_gif
+from ..media.frames import Frame
 from ..media.options import output_format
 from ..methods import MethodContext, get_method
 from ..notices import notice
@@ -23,10 +24,11 @@ from ..progress import NullProgress, Progress, check_cancel
 from ..stylize.factory import build_stylizer
 from ..stylize.options import MAX_SEED
 from ..stylize.resize import processing_size
+from .fixup import run_fixup, with_mask_fields
 from .frames import parse_frame_range
 from .infotext import format_infotext
 from .spec import JobSpec
-from .store import JobDir
+from .store import JobDir, Timing
 
 JOBS_ROOT = Path("jobs")
 
@@ -80,26 +82,52 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
             progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
     spec.validate()
     progress = progress or NullProgress()
+    # --frames with a mask is a fix-up (jobs/fixup.py): those frames are inpainted with this command's
+    # settings over the job's frames; the job keeps its own recorded settings.
+    fix = spec.mask if frames is not None and spec.mask.active else None
+    fix_spec = spec
+    if fix is not None:
+        spec = replace(spec, mask=type(fix)())
     job = JobDir(job_dir or default_job_dir(spec))
     with job.lock():
+        if fix is not None and job.exists():
+            recorded = job.read_spec()
+            if recorded.frames_key() == spec.frames_key():
+                spec = replace(recorded, output=spec.output)
         spec = _reconcile(job, spec, redo=frames is not None, overwrite=overwrite)
+        if fix_spec.style.seed == -1:
+            fix_spec = replace(fix_spec, style=replace(fix_spec.style, seed=spec.style.seed))
         # Load the model before decoding (a missing or unreachable model fails
         # in seconds, not after the clip is cut), unless the job is already finished.
-        stylizer = None if _finished(job, frames) else build_stylizer(spec.model, spec.style)
+        stylizer = None if _finished(job, frames, spec) or fix is not None else build_stylizer(
+            spec.model, spec.style, spec.mask, method=spec.method, video=spec.video)
+        if not spec.source and job.timeline() is None:  # img2vid from a prompt: txt2img makes the still first
+            from ..methods.img2vid import ensure_still, still_size
+
+            stylizer = stylizer or build_stylizer(spec.model, spec.style, method=spec.method, video=spec.video)
+            ensure_still(job, spec, stylizer, still_size(spec.style))
+        fixer = build_stylizer(fix_spec.model, fix_spec.style, fix) if fix is not None else None
         progress.start("decode", None)
-        timeline = job.extract(spec, on_frame=lambda _: progress.advance())
+        timeline = _method_timeline(spec, job.extract(_extract_spec(spec), on_frame=lambda _: progress.advance()))
         progress.finish()
-        if frames is not None:
-            job.clear_outputs(parse_frame_range(frames, len(timeline)))
-        todo = [i for i in range(len(timeline)) if not job.is_done(i)]
+        redo = parse_frame_range(frames, len(timeline)) if frames is not None else []
+        if redo and fix is None:
+            job.clear_outputs(redo)
+        skip = set(redo) if fix is not None and fix.inpaint_base == "source" else set()
+        todo = [i for i in range(len(timeline)) if not job.is_done(i) and i not in skip]
         first = job.source_image(0)
         size = _output_size(spec, first.shape[1], first.shape[0])
-        infotext = format_infotext(spec, seed=spec.style.seed, size=size)
+        infotext = with_mask_fields(format_infotext(spec, seed=spec.style.seed, size=size), spec.mask)
         if todo:
-            stylizer = stylizer or build_stylizer(spec.model, spec.style)
-            context = MethodContext(stylizer, spec.style, spec.style.seed, previous=job.output_image)
+            stylizer = stylizer or build_stylizer(spec.model, spec.style, spec.mask, method=spec.method, video=spec.video)
+            context = MethodContext(stylizer, spec.style, spec.style.seed, previous=job.output_image,
+                                    consistency=spec.consistency, source=job.source_image, video=spec.video)
+            if spec.mask.active:
+                from ..media.masks import FrameMasks
+
+                context.mask = FrameMasks(spec.mask, len(timeline))
             progress.start("stylize", len(todo))
-            sources = (job.source_frame(i, timeline[i]) for i in todo)
+            sources = (_source_frame(job, spec, i, timeline[i]) for i in todo)
             tick = time.perf_counter()
             for frame in get_method(spec.method).run(sources, context):
                 now = time.perf_counter()
@@ -108,13 +136,39 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
                 progress.advance()
                 check_cancel(cancel)
             progress.finish()
+        if fix is not None:
+            run_fixup(job, fix, redo, timeline, stylizer=fixer, seed=fix_spec.style.seed, batch_size=fix_spec.style.batch_size,
+                      infotext=format_infotext(fix_spec, seed=fix_spec.style.seed, size=size), progress=progress, cancel=cancel)
         outputs = _encode(job, spec, timeline, infotext, progress)
-    return RunResult(job.path, outputs, spec.style.seed, len(timeline), len(todo), len(timeline) - len(todo), infotext)
+    computed = len(set(todo) | set(redo if fix is not None else []))
+    return RunResult(job.path, outputs, spec.style.seed, len(timeline), computed, len(timeline) - computed, infotext)
 
 
-def _finished(job: JobDir, frames: str | None) -> bool:
+def _finished(job: JobDir, frames: str | None, spec: JobSpec | None = None) -> bool:
     timeline = job.timeline()
+    if timeline is not None and spec is not None:
+        timeline = _method_timeline(spec, timeline)
     return frames is None and timeline is not None and all(job.is_done(i) for i in range(len(timeline)))
+
+
+def _method_timeline(spec: JobSpec, timeline: list[Timing]) -> list[Timing]:
+    """The output frames' timing: the source's, unless the method makes its own (img2vid: frames × segments at its fps)."""
+    own = getattr(get_method(spec.method), "output_timeline", None)
+    return [Timing(t, d) for t, d in own(spec.video)] if own else timeline
+
+
+def _extract_spec(spec: JobSpec) -> JobSpec:
+    """img2vid animates one still: only the source's first frame is extracted."""
+    if spec.method == "img2vid":
+        return replace(spec, media=replace(spec.media, max_frames=1))
+    return spec
+
+
+def _source_frame(job: JobDir, spec: JobSpec, index: int, timing: Timing) -> Frame:
+    """Output frame ``index`` before stylising: its source frame; for img2vid the still, at the output's timing."""
+    if spec.method == "img2vid":
+        return Frame(index, timing.time, timing.duration, job.source_image(0))
+    return job.source_frame(index, timing)
 
 
 def _output_size(spec: JobSpec, width: int, height: int) -> tuple[int, int]:
@@ -131,25 +185,35 @@ def _encode(job: JobDir, spec: JobSpec, timeline, infotext: str, progress: Progr
     paths = output.outputs or [str(job.path / "output.gif")]
     owned = set(_owned_outputs(job))
     end = timeline[-1].time + timeline[-1].duration
-    span = audio_span(spec.source, spec.media, end) if any(output_format(p) == "mp4" for p in paths) else None
+    span = audio_span(spec.source, spec.media, end) if spec.source and spec.method != "img2vid" and any(
+        output_format(p) == "mp4" for p in paths) else None
     fitted = [p for p in paths if output.max_size and output_format(p) == "gif"]
     direct = [p for p in paths if p not in fitted]
     def options_for(p: str):
         return replace(output, overwrite=output.overwrite or str(Path(p).resolve()) in owned)
 
     writers = [open_writer(p, options_for(p), comment=infotext, audio=span) for p in direct]
-    progress.start("encode", len(timeline))
+    progress.start("encode", len(timeline) * output.interpolate)
     with Outputs(writers) as outs:
-        for frame in job.output_frames(timeline):
+        for frame in _finished_frames(job, spec, timeline):
             outs.write(frame)
             progress.advance()
         written = outs.close() if writers else []
     for p in fitted:
-        fit_gif(lambda: job.output_frames(timeline), Path(p), options_for(p), comment=infotext)
+        fit_gif(lambda: _finished_frames(job, spec, timeline), Path(p), options_for(p), comment=infotext)
         written.append(Path(p))
     progress.finish()
     _record_outputs(job, written)
     return written
+
+
+def _finished_frames(job: JobDir, spec: JobSpec, timeline):
+    """Finished frames as they are encoded: encode-stage consistency (deflicker) filters them; the PNGs on disk stay as they are."""
+    from ..consistency import post_filter
+    from ..media.interpolate import interpolate_frames
+
+    filtered = post_filter(job.output_frames(timeline), spec.consistency, job.source_image)
+    return interpolate_frames(filtered, spec.output.interpolate)  # --interpolate N: N× the frame rate, same timing
 
 
 def _owned_outputs(job: JobDir) -> list[str]:

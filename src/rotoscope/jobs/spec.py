@@ -15,12 +15,16 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..consistency.options import ConsistencyOptions
 from ..errors import OptionError
 from ..media.options import MediaOptions, OutputOptions
+from ..methods.video_options import VideoOptions
 from ..models.options import ModelOptions
+from ..stylize.mask_options import MaskOptions
 from ..stylize.options import StyleOptions
 
-METHODS = ("gif2gif",)
+METHODS = ("gif2gif", "animatediff", "img2vid")
+VIDEO_METHODS = ("animatediff", "img2vid")  # the model sees many frames at once; VideoOptions apply
 
 
 @dataclass
@@ -31,18 +35,48 @@ class JobSpec:
     model: ModelOptions = field(default_factory=ModelOptions)
     style: StyleOptions = field(default_factory=StyleOptions)
     output: OutputOptions = field(default_factory=OutputOptions)
+    mask: MaskOptions = field(default_factory=MaskOptions)  # no mask source = plain img2img
+    consistency: ConsistencyOptions = field(default_factory=ConsistencyOptions)  # noise mode: style.noise
+    video: VideoOptions = field(default_factory=VideoOptions)  # animatediff / img2vid only
 
     def validate(self) -> None:
         if self.method not in METHODS:
             raise OptionError(f"--method {self.method!r} is not known; use one of {', '.join(METHODS)}.")
         self.media.validate()
-        self.style.validate()
+        # img2vid has no denoising strength (SVD starts from noise; txt2img runs every step)
+        (dataclasses.replace(self.style, strength=1.0) if self.method == "img2vid" else self.style).validate()
+        self.mask.validate()
+        self.consistency.validate()
+        if self.model.model.startswith("classic:") and self.consistency.uses("cross-frame-attention"):
+            raise OptionError("--consistency cross-frame-attention needs a diffusers model (--model); classic styles have no attention layers.")
         self.output.validate()
+        self._validate_method()
         if not self.model.model.startswith("classic:"):
             self.model.validate()
             from ..models.samplers import resolve_sampler  # imports diffusers: only for model jobs
 
             resolve_sampler(self.style.sampler)
+
+    def _validate_method(self) -> None:
+        """What the model-side video methods need, and what only gif2gif can do."""
+        if not self.source:
+            if self.method != "img2vid":
+                raise OptionError("a SOURCE (video, GIF, image or folder) is needed; only --method img2vid starts from a prompt alone (-p).")
+            if not self.style.prompt.strip():
+                raise OptionError("--method img2vid needs a still: give an IMAGE, or -p PROMPT to make one with txt2img first.")
+        if self.method not in VIDEO_METHODS:
+            return
+        self.video.validate()
+        if self.model.model.startswith("classic:"):
+            raise OptionError(f"--method {self.method} needs a diffusion model (--model); classic styles have no motion.")
+        if self.mask.active:
+            raise OptionError(f"--method {self.method} does not take masks; use --method gif2gif for inpainting.")
+        from ..consistency import TECHNIQUES
+
+        model_side = [n for n in self.consistency.techniques if TECHNIQUES[n].stage == "stylize"]
+        if model_side:
+            raise OptionError(f"--consistency {', '.join(model_side)} works per frame (gif2gif); --method {self.method} keeps "
+                              "frames steady in the model. Only deflicker (at encoding) combines with it.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -65,12 +99,20 @@ class JobSpec:
     def frames_key(self) -> str:
         """Identifies the source frames: same source + media options → same frames."""
         data = self.normalised()
+        if not data["source"]:  # img2vid from a prompt: the frame is the txt2img still
+            return _digest({"source": "", "media": data["media"], "model": data["model"], "style": data["style"]})
         return _digest({"source": data["source"], "media": data["media"]})
 
     def look_key(self) -> str:
         """Identifies the stylised frames (everything but where outputs go)."""
         data = self.normalised()
         data.pop("output")
+        if data.get("mask") == dataclasses.asdict(MaskOptions()):
+            data.pop("mask")  # jobs without a mask keep the keys (and job dirs) they had before masks existed
+        if not (data.get("consistency") or {}).get("techniques"):
+            data.pop("consistency", None)  # likewise jobs without consistency techniques (their knobs do nothing)
+        if data.get("method") not in VIDEO_METHODS:
+            data.pop("video", None)  # video options do nothing for gif2gif: its keys stay as they were
         return _digest(data)
 
 

@@ -75,14 +75,19 @@ class _AvWriter:
     def _open(self, frame: Frame) -> None:
         raise NotImplementedError
 
+    def _container(self, format: str, options: dict[str, str]) -> av.container.OutputContainer:
+        """Open the temp file; the comment goes in before anything is muxed (the header carries it)."""
+        self.container = av.open(str(self.temp), mode="w", format=format, options=options)
+        if self.comment:
+            self.container.metadata["comment"] = self.comment
+        return self.container
+
     def _pixels(self, frame: Frame) -> np.ndarray:
         raise NotImplementedError
 
     def write(self, frame: Frame) -> None:
         if self.container is None:
             self._open(frame)
-            if self.comment:
-                self.container.metadata["comment"] = self.comment
         video = av.VideoFrame.from_ndarray(self._pixels(frame), format=self.PIXEL_FORMAT)
         video.pts = round(frame.time / self.TIME_BASE)
         video.time_base = self.TIME_BASE
@@ -122,8 +127,7 @@ class Mp4Writer(_AvWriter):
         self.audio = audio
 
     def _open(self, frame: Frame) -> None:
-        container = av.open(str(self.temp), mode="w", format="mp4", options={"movflags": "+faststart"})
-        self.container = container
+        container = self._container("mp4", {"movflags": "+faststart"})
         rate = Fraction(round(1 / frame.duration * 1000), 1000) if frame.duration > 0 else Fraction(10)
         stream = container.add_stream("libx264", rate=rate)
         stream.width, stream.height = _even(frame.width), _even(frame.height)
@@ -203,7 +207,7 @@ class ApngWriter(_AvWriter):
     PIXEL_FORMAT = "rgba"
 
     def _open(self, frame: Frame) -> None:
-        self.container = av.open(str(self.temp), mode="w", format="apng", options={"plays": str(self.options.loop)})
+        self._container("apng", {"plays": str(self.options.loop)})
         self.stream = self.container.add_stream("apng")
         self.stream.width, self.stream.height = frame.width, frame.height
         self.stream.pix_fmt = "rgba"

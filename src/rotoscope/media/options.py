@@ -78,6 +78,7 @@ class OutputOptions:
     crf: int = 18  # MP4 quality (x264 CRF: lower is better, 18 ≈ visually lossless)
     quality: int = 90  # WebP quality 0–100
     overwrite: bool = False
+    interpolate: int = 1  # frame-rate multiplier by flow-based frame synthesis at encoding (media/interpolate.py); 1 = off
 
     def validate(self) -> None:
         for out in self.outputs:
@@ -94,6 +95,8 @@ class OutputOptions:
             raise OptionError(f"--crf {self.crf} must be between 0 and 51.")
         if not 0 <= self.quality <= 100:
             raise OptionError(f"--quality {self.quality} must be between 0 and 100.")
+        if not 1 <= self.interpolate <= 8:
+            raise OptionError(f"--interpolate {self.interpolate} must be from 1 (off) to 8; 2 doubles the frame rate.")
 
 
 def output_format(path: str) -> str:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from ..errors import OptionError
 from .base import Method, MethodContext
+from .animatediff import AnimateDiff
 from .gif2gif import Gif2Gif
+from .img2vid import Img2Vid
 
-METHODS: dict[str, type] = {"gif2gif": Gif2Gif}
+METHODS: dict[str, type] = {"gif2gif": Gif2Gif, "animatediff": AnimateDiff, "img2vid": Img2Vid}
+#: methods whose model sees many frames at once (VideoOptions; their own stylizers)
+VIDEO_METHODS = ("animatediff", "img2vid")
 
 
 def get_method(name: str) -> Method:
@@ -16,4 +20,4 @@ def get_method(name: str) -> Method:
         raise OptionError(f"--method {name!r} is not known; use one of {', '.join(METHODS)}.") from None
 
 
-__all__ = ["METHODS", "Method", "MethodContext", "get_method"]
+__all__ = ["METHODS", "VIDEO_METHODS", "Method", "MethodContext", "get_method"]

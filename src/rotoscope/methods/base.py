@@ -9,14 +9,16 @@ finished output of an earlier frame (sequential techniques resume from it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+from ..consistency.options import ConsistencyOptions
 from ..media.frames import Frame
 from ..stylize.base import Stylizer
 from ..stylize.options import StyleOptions
+from .video_options import VideoOptions
 
 
 @dataclass
@@ -25,6 +27,13 @@ class MethodContext:
     style: StyleOptions
     seed: int  # the job's seed, drawn once if the user gave -1
     previous: Callable[[int], np.ndarray | None]  # finished output of frame i, or None
+    # the mask of frame (index, source image), H×W uint8 255 = change; None = no mask (plain img2img)
+    mask: Callable[[int, np.ndarray], np.ndarray] | None = None
+    # temporal-consistency techniques (consistency/); the noise mode stays style.noise
+    consistency: ConsistencyOptions = field(default_factory=ConsistencyOptions)
+    source: Callable[[int], np.ndarray | None] = lambda i: None  # source frame i (flow needs the previous one)
+    # options of the model-side video methods (animatediff windows, img2vid segments); gif2gif ignores them
+    video: VideoOptions = field(default_factory=VideoOptions)
 
 
 class Method(Protocol):

@@ -33,7 +33,20 @@ class DiffusersImg2Img:
         self.pipe.scheduler = make_scheduler(style.sampler, self.pipe.scheduler.config)
         self.size: tuple[int, int] | None = None
         self._embeds: dict[str, torch.Tensor] | None = None
+        self.attention = None  # a consistency.attention.CrossFrameController, once installed
         self._warn_long_prompt()
+
+    def use_cross_frame_attention(self, controller) -> None:
+        """Install cross-frame attention on the UNet's self-attention layers (consistency/attention.py)."""
+        from ..consistency.attention import install
+
+        install(self.pipe.unet, controller)
+        self.attention = controller
+
+    def _attention_frame(self):
+        from contextlib import nullcontext
+
+        return self.attention.frame() if self.attention is not None else nullcontext()
 
     def _warn_long_prompt(self) -> None:
         tokenizer = getattr(self.pipe, "tokenizer", None)
@@ -74,7 +87,7 @@ class DiffusersImg2Img:
             self.size = processing_size(first.shape[1], first.shape[0], self.style.width, self.style.height)
         bases = init if init is not None else frames
         images = [resize(np.ascontiguousarray(b[..., :3]), self.size, self.style.resize_mode) for b in bases]
-        with torch.inference_mode():
+        with torch.inference_mode(), self._attention_frame():
             result = self.pipe(
                 image=[Image.fromarray(img) for img in images],
                 strength=self.strength,

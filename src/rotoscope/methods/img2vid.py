@@ -1,0 +1,95 @@
+"""img2vid: a still brought to life by Stable Video Diffusion; ``--segments N`` chains clips.
+
+The still is the source image (or the first frame of a clip), or, with no source, one
+txt2img makes from the prompt (:func:`ensure_still`, written into the job dir as its source
+frame so a resumed job reuses it). Each segment is ``video_frames`` frames conditioned on a
+still: the first on the given one, every later one on the last frame of the segment before
+(that frame is not repeated). Segments are the job-store units: a resumed job takes the seed
+frame from the finished frames on disk. The output plays at ``video_fps``, each frame lasting
+exactly 1/fps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import groupby
+
+import numpy as np
+
+from ..errors import JobError
+from ..media.frames import Frame
+from .base import MethodContext
+from .video_options import VideoOptions
+
+
+def output_timeline(video: VideoOptions) -> list[tuple[float, float]]:
+    """(time, duration) of every output frame."""
+    fps = video.video_fps
+    return [(i / fps, 1 / fps) for i in range(video.clip_frames())]
+
+
+def segment_of(index: int, frames: int) -> int:
+    return 0 if index < frames else 1 + (index - frames) // (frames - 1)
+
+
+def segment_span(segment: int, frames: int) -> range:
+    if segment == 0:
+        return range(0, frames)
+    start = frames + (segment - 1) * (frames - 1)
+    return range(start, start + frames - 1)
+
+
+class Img2Vid:
+    name = "img2vid"
+
+    @staticmethod
+    def output_timeline(video: VideoOptions) -> list[tuple[float, float]]:
+        return output_timeline(video)
+
+    def run(self, frames: Iterable[Frame], context: MethodContext) -> Iterator[Frame]:
+        count = context.video.video_frames
+        last: dict[int, np.ndarray] = {}  # last frame of the segment just made
+        for segment, group in groupby(frames, key=lambda f: segment_of(f.index, count)):
+            group = list(group)
+            if segment == 0:
+                still = group[0].image
+            else:
+                seed_index = segment_span(segment - 1, count)[-1]
+                still = last.get(seed_index)
+                if still is None:
+                    still = context.previous(seed_index)
+                if still is None:
+                    raise JobError(f"segment {segment} starts from frame {seed_index}, which is not finished; run the job without --frames first.")
+            clip = context.stylizer.animate_still(still, seed=(context.seed + segment) % 2**32)
+            outputs = clip if segment == 0 else clip[1:]
+            span = segment_span(segment, count)
+            last = {span[-1]: outputs[-1]}
+            for frame in group:
+                yield frame.with_image(outputs[frame.index - span.start])
+
+
+def ensure_still(job, spec, stylizer, size: tuple[int, int]) -> None:
+    """With no source, make the still by txt2img and store it as the job's one source frame (once)."""
+    import json
+
+    from ..media.atomic import write_bytes_atomic
+    from ..media.encode import save_png
+
+    if job.timeline() is not None:
+        return
+    image = stylizer.make_still(spec.style.seed, size)
+    job.source_dir.mkdir(parents=True, exist_ok=True)
+    save_png(job.source_path(0), image)
+    write_bytes_atomic(job.source_dir / "index.json", json.dumps({"frames": [[0.0, 1 / spec.video.video_fps]]}).encode())
+
+
+def still_size(style) -> tuple[int, int]:
+    """txt2img size when there is no source: --width/--height (multiples of 8), else 512 square."""
+    from ..stylize.resize import round8
+
+    width, height = style.width, style.height
+    if width and not height:
+        height = width
+    if height and not width:
+        width = height
+    return round8(width or 512), round8(height or 512)

@@ -1,0 +1,726 @@
+"""The page: Source → Look → Preview → Mask → Run → Jobs, plus named HTTP API endpoints.
+
+A thin adapter: every control's starting value is the option dataclass's
+default, every action builds a JobSpec with :func:`rotoscope.api.build_spec`
+and runs it with :func:`rotoscope.jobs.runner.run_job` (or the library's
+convert / probe / preview), and every error is the library's own message.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import io
+import threading
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from .. import api
+from ..errors import OptionError, RotoscopeError
+from ..jobs.runner import default_job_dir, run_job
+from ..jobs.spec import METHODS, JobSpec
+from ..media.options import MediaOptions, OutputOptions, parse_size
+from ..models.options import ModelOptions
+from ..progress import Cancelled
+from ..stylize.options import MAX_SEED, NOISE_MODES, RESIZE_MODES, StyleOptions
+from .progress import GradioProgress
+from .workspace import JOB_COLUMNS, Workspace, check_job_name
+
+FORMATS = ("gif", "mp4")
+CSS = """
+#probe-facts table, #clip-info {font-size: 0.9em}
+.seed-row button {max-width: 3em}
+"""
+
+
+def _defaults(cls) -> dict[str, Any]:
+    return {f.name: getattr(cls(), f.name) for f in fields(cls)}
+
+
+STYLE, MEDIA, MODEL, OUTPUT = _defaults(StyleOptions), _defaults(MediaOptions), _defaults(ModelOptions), _defaults(OutputOptions)
+PREVIEW_SEEDS = inspect.signature(__import__("rotoscope.jobs.preview", fromlist=["preview"]).preview).parameters["seeds"].default
+
+INT_KEYS = {"steps", "seed", "scale_width", "width", "height", "clip_skip", "batch_size", "every_nth", "max_frames"}
+FLOAT_KEYS = {"cfg_scale", "strength", "start", "duration", "fps"}
+
+
+def user_errors(fn):
+    """Library errors reach the page (and API clients) as their one-line message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RotoscopeError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    return wrapper
+
+
+def clean_options(values: dict[str, Any]) -> dict[str, Any]:
+    """UI values → build_spec keywords: empty boxes fall back to the dataclass default, numbers get their type."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or (isinstance(value, str) and not value.strip() and key not in ("prompt", "negative_prompt")):
+            continue
+        if key == "max_size":
+            value = parse_size(str(value)) if not isinstance(value, (int, float)) else int(value)
+        elif key in INT_KEYS:
+            value = int(value)
+        elif key in FLOAT_KEYS:
+            value = float(value)
+        out[key] = value
+    return out
+
+
+def build_job_spec(source: str, options: dict[str, Any], method: str = JobSpec.method) -> JobSpec:
+    try:
+        return api.build_spec(source, None, method=method, **clean_options(options))
+    except TypeError as exc:  # an unknown option name
+        raise OptionError(str(exc)) from None
+
+
+def fmt_bytes(n: int) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 1e6 else f"{n / 1e3:.1f} KB"
+
+
+def probe_markdown(info) -> str:
+    audio = f"{info.audio.codec}, {info.audio.sample_rate} Hz, {info.audio.channels} ch" if info.audio else "none"
+    rows = [("container", info.container), ("codec", info.codec), ("duration", f"{info.duration:.3f} s"),
+            ("frames", str(info.frame_count)),
+            ("fps", f"{info.fps:g}" + (" (variable)" if info.variable_frame_rate else "")),
+            ("size", f"{info.width}×{info.height}"), ("rotation", f"{info.rotation}°"),
+            ("pixel format", info.pixel_format + (" (alpha)" if info.has_alpha else "")), ("audio", audio)]
+    return " · ".join(f"**{k}** {v}" for k, v in rows)
+
+
+def mask_png(editor_value) -> bytes | None:
+    """A painted ImageMask value → white-on-black PNG bytes (None when nothing is painted)."""
+    if not editor_value:
+        return None
+    layers = [np.asarray(layer) for layer in (editor_value.get("layers") or []) if layer is not None]
+    painted = None
+    for layer in layers:
+        alpha = layer[..., 3] > 0 if layer.ndim == 3 and layer.shape[2] == 4 else layer.reshape(layer.shape[0], layer.shape[1], -1).max(axis=2) > 0
+        painted = alpha if painted is None else painted | alpha
+    if painted is None or not painted.any():
+        return None
+    buffer = io.BytesIO()
+    Image.fromarray((painted * 255).astype(np.uint8), "L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Runs:
+    """Cancel switches of the runs in progress, by browser session and by job name."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, list[threading.Event]] = {}
+
+    def register(self, keys: list[str], event: threading.Event) -> None:
+        with self._lock:
+            for key in keys:
+                self._events.setdefault(key, []).append(event)
+
+    def unregister(self, keys: list[str], event: threading.Event) -> None:
+        with self._lock:
+            for key in keys:
+                events = self._events.get(key, [])
+                if event in events:
+                    events.remove(event)
+                if not events:
+                    self._events.pop(key, None)
+
+    def cancel(self, key: str) -> int:
+        with self._lock:
+            events = list(self._events.get(key, []))
+        for event in events:
+            event.set()
+        return len(events)
+
+
+class UI:
+    """Holds the workspace and the run registry; its methods are the page's and the API's actions."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+        self.runs = Runs()
+
+    # -- source --------------------------------------------------------------------
+    def keep_source(self, files) -> str:
+        if not files:
+            return ""
+        files = files if isinstance(files, list) else [files]
+        return self.ws.keep_upload([getattr(f, "name", f) for f in files])
+
+    def probe(self, source: str) -> str:
+        return probe_markdown(api.probe(source)) if source else ""
+
+    def convert_preview(self, source: str, media: dict[str, Any]) -> tuple[str | None, str, int]:
+        if not source:
+            return None, "", 0
+        opts = clean_options(media)
+        if "scale_width" in opts:
+            opts["width"] = opts.pop("scale_width")
+        out = self.ws.scratch() / "clip.gif"
+        result = api.convert(source, [str(out)], **opts)
+        size = out.stat().st_size
+        fitted = f" · fitted: {'; '.join(n.split(': ', 1)[-1] for n in result.notes)}" if result.notes else ""
+        info = (f"**{result.frames} frames**, {result.width}×{result.height}, {result.duration:.2f} s — "
+                f"GIF **{fmt_bytes(size)}** ({size:,} bytes){fitted}")
+        return str(out), info, result.frames
+
+    def frame_image(self, source: str, media: dict[str, Any], index: int) -> np.ndarray:
+        from ..jobs.preview import pick_frame
+
+        spec = build_job_spec(source, media)
+        return pick_frame(spec.source, spec.media, int(index))
+
+    # -- preview -------------------------------------------------------------------
+    def preview(self, source: str, options: dict[str, Any], frame: int, seeds: int, strengths: str):
+        from ..jobs.preview import preview
+
+        if not source:
+            raise OptionError("upload a source first (Source tab).")
+        spec = build_job_spec(source, options)
+        try:
+            values = [float(s) for s in str(strengths).split(",") if s.strip()] if strengths and str(strengths).strip() else None
+        except ValueError:
+            raise OptionError(f"strengths {strengths!r} are not understood; write e.g. 0.2,0.3,0.4.") from None
+        out = self.ws.scratch() / "preview.png"
+        result = preview(spec, frame=int(frame), seeds=int(seeds), strengths=values, output=out)
+        return result
+
+    # -- run -----------------------------------------------------------------------
+    def job_for(self, spec: JobSpec, name: str | None, formats: list[str]) -> tuple[JobSpec, Path]:
+        job = self.ws.job_dir(name) if name and name.strip() else self.ws.job_dir(default_job_dir(spec, self.ws.jobs_dir).name)
+        formats = [f for f in (formats or FORMATS[:1]) if f in FORMATS] or ["gif"]
+        output = replace(spec.output, outputs=[str(job / f"output.{f}") for f in formats])
+        return replace(spec, output=output), job
+
+    def execute(self, spec: JobSpec, job: Path, *, frames: str | None = None, overwrite: bool = False,
+                session: str | None = None, report=None) -> dict[str, Any]:
+        """Run (or resume) a job; returns a summary. A cancel stops after the current frame."""
+        cancel = threading.Event()
+        keys = [f"job:{job.name}"] + ([f"session:{session}"] if session else [])
+        self.runs.register(keys, cancel)
+        progress = GradioProgress(report)
+        try:
+            result = run_job(spec, job_dir=job, frames=frames or None, overwrite=bool(overwrite), progress=progress, cancel=cancel)
+        except Cancelled:
+            info = self.ws.job_info(job)
+            done = f"{info.frames_done} of {info.frames_total} frames are finished and kept" if info else "finished frames are kept"
+            return {"cancelled": True, "job": job.name, "message": f"cancelled: {done}; resume it from the Jobs tab (or run it again)."}
+        finally:
+            self.runs.unregister(keys, cancel)
+        rate = progress.rates.get("stylize")
+        outputs = {p.suffix.lstrip("."): str(p) for p in result.outputs}
+        message = (f"job **{job.name}**: {result.frames_total} frames, {result.frames_computed} stylised"
+                   + (f" at {rate:.2f} fr/s" if rate and result.frames_computed else "")
+                   + f", {result.frames_resumed} resumed; seed {result.seed}")
+        return {"cancelled": False, "job": job.name, "seed": result.seed, "frames": result.frames_total,
+                "computed": result.frames_computed, "resumed": result.frames_resumed, "infotext": result.infotext,
+                "outputs": outputs, "message": message}
+
+    def resume(self, name: str, frames: str | None, session: str | None = None, report=None) -> dict[str, Any]:
+        from ..jobs.store import JobDir
+
+        job = self.ws.existing_job(name)
+        spec = JobDir(job).read_spec()
+        return self.execute(spec, job, frames=frames, session=session, report=report)
+
+    def jobs_table(self) -> list[list]:
+        return [info.row() for info in self.ws.jobs()]
+
+
+def build_app(ws: Workspace) -> gr.Blocks:
+    ui = UI(ws)
+    from ..models.samplers import sampler_names
+
+    form: dict[str, gr.components.Component] = {}
+
+    def add(name, component):
+        form[name] = component
+        return component
+
+    def values(data: dict, names) -> dict[str, Any]:
+        return {n: data[form[n]] for n in names if form[n] in data}
+
+    media_names = ("start", "duration", "fps", "scale_width", "max_size")
+    look_names = ("prompt", "negative_prompt", "model", "sampler", "steps", "cfg_scale", "strength", "seed",
+                  "width", "height", "resize_mode", "clip_skip")
+    run_names = ("noise", "batch_size")
+    quiet = dict(api_visibility="undocumented")
+
+    with gr.Blocks(title="rotoscope") as demo:
+        gr.Markdown("## rotoscope — a clip in, a stylised animation out\n"
+                    "Upload a clip, pick a look, preview seeds on one frame, then run every frame with that seed. "
+                    "Everything runs on this machine; jobs are kept in the jobs folder and resume.")
+        source = gr.State("")
+        tiles = gr.State([])
+        last_seed = gr.State(None)
+        with gr.Tabs():
+            # ---------------------------------------------------------------- Source
+            with gr.Tab("Source", id="source"):
+                with gr.Row():
+                    with gr.Column():
+                        upload = gr.File(label="Video, GIF, image, or several images (a sequence)", file_count="multiple",
+                                         type="filepath", elem_id="source-upload")
+                        with gr.Row():
+                            add("start", gr.Number(label="start (s)", value=MEDIA["start"], minimum=0, elem_id="media-start"))
+                            add("duration", gr.Number(label="duration (s), empty = all", value=MEDIA["duration"], minimum=0, elem_id="media-duration"))
+                        with gr.Row():
+                            add("fps", gr.Number(label="fps, empty = source", value=MEDIA["fps"], minimum=0, elem_id="media-fps"))
+                            add("scale_width", gr.Number(label="width (px), empty = source", value=MEDIA["width"], minimum=0, precision=0, elem_id="media-width"))
+                        add("max_size", gr.Textbox(label="max GIF size (e.g. 1.5MB), empty = no limit", value="", elem_id="media-max-size"))
+                        facts = gr.Markdown(elem_id="probe-facts")
+                    with gr.Column():
+                        clip_preview = gr.Image(label="converted clip (GIF)", type="filepath", interactive=False, height=320, buttons=["download", "fullscreen"], elem_id="clip-preview")
+                        clip_info = gr.Markdown(elem_id="clip-info")
+            # ---------------------------------------------------------------- Look
+            with gr.Tab("Look", id="look"):
+                add("prompt", gr.Textbox(label="prompt", value=STYLE["prompt"], lines=2, elem_id="prompt"))
+                add("negative_prompt", gr.Textbox(label="negative prompt", value=STYLE["negative_prompt"], elem_id="negative-prompt"))
+                with gr.Row():
+                    add("model", gr.Dropdown(label="model (hub id, local folder/file, tiny, classic:*)", choices=ws.models(),
+                                             value=MODEL["model"], allow_custom_value=True, elem_id="model"))
+                    add("sampler", gr.Dropdown(label="sampler", choices=sampler_names(), value=STYLE["sampler"], elem_id="sampler"))
+                with gr.Row():
+                    add("steps", gr.Slider(1, 150, value=STYLE["steps"], step=1, label="steps", elem_id="steps"))
+                    add("cfg_scale", gr.Slider(0, 30, value=STYLE["cfg_scale"], step=0.5, label="CFG scale", elem_id="cfg"))
+                    add("strength", gr.Slider(0.01, 1, value=STYLE["strength"], step=0.01, label="denoising strength", elem_id="strength"))
+                with gr.Row(elem_classes="seed-row"):
+                    add("seed", gr.Number(label="seed (-1 = random, drawn once per job)", value=STYLE["seed"], precision=0,
+                                          minimum=-1, maximum=MAX_SEED, elem_id="seed"))
+                    dice = gr.Button("🎲", elem_id="seed-dice", size="sm")
+                    reuse = gr.Button("♻️", elem_id="seed-reuse", size="sm")
+                with gr.Accordion("processing size and more", open=False):
+                    with gr.Row():
+                        add("width", gr.Number(label="processing width (multiple of 8)", value=STYLE["width"], precision=0, elem_id="proc-width"))
+                        add("height", gr.Number(label="processing height", value=STYLE["height"], precision=0, elem_id="proc-height"))
+                        add("resize_mode", gr.Dropdown(label="resize mode", choices=list(RESIZE_MODES), value=STYLE["resize_mode"]))
+                        add("clip_skip", gr.Number(label="clip skip", value=STYLE["clip_skip"], precision=0, minimum=1, maximum=12))
+            # ---------------------------------------------------------------- Preview
+            with gr.Tab("Preview", id="preview"):
+                with gr.Row():
+                    frame = gr.Slider(0, 1, value=0, step=1, label="frame", elem_id="preview-frame")
+                    n_seeds = gr.Slider(1, 16, value=PREVIEW_SEEDS, step=1, label="seeds", elem_id="preview-seeds")
+                    strengths = gr.Textbox(label="strengths, comma-separated, one row each (empty = the Look tab's)", value="",
+                                           placeholder="e.g. 0.2,0.3,0.4", elem_id="preview-strengths")
+                preview_btn = gr.Button("Preview", variant="primary", elem_id="preview-button")
+                gallery = gr.Gallery(label="click a tile to use its seed", columns=4, object_fit="contain", height=360,
+                                     elem_id="preview-grid", allow_preview=False, buttons=["download"])
+                preview_info = gr.Markdown(elem_id="preview-info")
+            # ---------------------------------------------------------------- Mask
+            with gr.Tab("Mask", id="mask"):
+                mask_tab = _mask_tab(ui, form, add)
+            # ---------------------------------------------------------------- Run
+            with gr.Tab("Run", id="run"):
+                with gr.Row():
+                    method = gr.Dropdown(label="method", choices=list(METHODS), value=JobSpec.method, elem_id="method")
+                    add("noise", gr.Radio(label="noise (consistency)", choices=list(NOISE_MODES), value=STYLE["noise"], elem_id="noise"))
+                    add("batch_size", gr.Number(label="frames per model call", value=STYLE["batch_size"], precision=0, minimum=1))
+                with gr.Row():
+                    job_name = gr.Textbox(label="job name (empty = from source and settings)", elem_id="job-name")
+                    redo = gr.Textbox(label="redo frames (e.g. 12-18)", elem_id="redo-frames")
+                    formats = gr.CheckboxGroup(list(FORMATS), value=["gif", "mp4"], label="outputs", elem_id="formats")
+                    overwrite = gr.Checkbox(label="overwrite (redo the job with new settings)", value=False)
+                with gr.Row():
+                    run_btn = gr.Button("Run", variant="primary", elem_id="run-button")
+                    cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel-button")
+                status = gr.Markdown(elem_id="run-status")
+                with gr.Row():
+                    result_gif = gr.Image(label="GIF", type="filepath", interactive=False, height=320, buttons=["download", "fullscreen"], elem_id="result-gif")
+                    result_mp4 = gr.Video(label="MP4", interactive=False, height=320, buttons=["download"], elem_id="result-mp4")
+                with gr.Row():
+                    dl_gif = gr.DownloadButton("Download GIF", visible=False, elem_id="download-gif")
+                    dl_mp4 = gr.DownloadButton("Download MP4", visible=False, elem_id="download-mp4")
+                infotext = gr.Textbox(label="infotext (paste into `rotoscope run --from`)", buttons=["copy"], lines=3,
+                                      interactive=False, elem_id="infotext")
+            # ---------------------------------------------------------------- Jobs
+            with gr.Tab("Jobs", id="jobs") as jobs_tab:
+                refresh = gr.Button("Refresh", elem_id="jobs-refresh")
+                table = gr.Dataframe(headers=JOB_COLUMNS, interactive=False, elem_id="jobs-table")
+                with gr.Row():
+                    picked = gr.Textbox(label="job", elem_id="jobs-picked")
+                    picked_frames = gr.Textbox(label="frames to redo (e.g. 12-18)", elem_id="jobs-frames")
+                with gr.Row():
+                    resume_btn = gr.Button("Resume", variant="primary", elem_id="jobs-resume")
+                    redo_btn = gr.Button("Redo frames", elem_id="jobs-redo")
+                    jobs_cancel = gr.Button("Cancel", variant="stop", elem_id="jobs-cancel")
+                jobs_status = gr.Markdown(elem_id="jobs-status")
+                jobs_gif = gr.Image(label="output", type="filepath", interactive=False, buttons=["download", "fullscreen"], elem_id="jobs-gif")
+
+        # ------------------------------------------------------------------ hidden API inputs/outputs
+        with gr.Column(visible=False):
+            api_source = gr.File(label="source")
+            api_mask = gr.File(label="mask (optional)")
+            api_options = gr.JSON(label="options")
+            api_text = gr.Textbox(label="job")
+            api_text2 = gr.Textbox(label="frames")
+            api_gif = gr.File(label="gif")
+            api_mp4 = gr.File(label="mp4")
+            api_json = gr.JSON(label="result")
+            api_files = gr.Files(label="tiles")
+            api_buttons = [gr.Button(visible=False) for _ in range(7)]
+
+        # ================================================================== events
+        media_inputs = {form[n] for n in media_names}
+
+        @user_errors
+        def on_upload(files):
+            kept = ui.keep_source(files)
+            return kept, ui.probe(kept)
+
+        @user_errors
+        def on_media(data):
+            path, info, count = ui.convert_preview(data[source], values(data, media_names))
+            return path, info, gr.update(maximum=max(count - 1, 1), value=0)
+
+        upload.change(on_upload, [upload], [source, facts], **quiet).then(
+            on_media, media_inputs | {source}, [clip_preview, clip_info, frame], **quiet)
+        gr.on([form[n].change for n in media_names if n != "max_size"] + [form["max_size"].submit, form["max_size"].blur],
+              on_media, media_inputs | {source}, [clip_preview, clip_info, frame], trigger_mode="always_last", **quiet)
+
+        dice.click(lambda: -1, None, form["seed"], queue=False, **quiet)
+        reuse.click(lambda s: gr.update() if s is None else s, last_seed, form["seed"], queue=False, **quiet)
+
+        option_names = media_names + look_names + run_names + mask_tab.names
+        all_inputs = {form[n] for n in option_names} | {source}
+
+        @user_errors
+        def on_preview(data, progress=gr.Progress()):
+            progress(None, desc="stylising preview tiles")
+            result = ui.preview(data[source], values(data, option_names), data[frame], data[n_seeds], data[strengths])
+            pics = [(str(t.path), f"seed {t.seed} · strength {t.strength:g}") for t in result.tiles]
+            return pics, [[t.seed, t.strength] for t in result.tiles], f"{len(pics)} tiles of frame {int(data[frame])}; click one to use its seed."
+
+        preview_btn.click(on_preview, all_inputs | {frame, n_seeds, strengths}, [gallery, tiles, preview_info],
+                          concurrency_id="model", show_progress_on=[gallery], **quiet)
+
+        def on_tile(tile_list, evt: gr.SelectData):
+            seed, strength = tile_list[evt.index]
+            return seed, strength, f"seed **{seed}** (strength {strength:g}) chosen — now Run."
+
+        gallery.select(on_tile, [tiles], [form["seed"], form["strength"], preview_info], **quiet)
+
+        mask_tab.wire(source, frame, media_names, values)
+
+        outputs = [status, result_gif, result_mp4, dl_gif, dl_mp4, infotext, last_seed, job_name]
+
+        def show(summary: dict) -> list:
+            if summary["cancelled"]:
+                return [summary["message"], gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), summary["job"]]
+            outs = summary["outputs"]
+            return [summary["message"], outs.get("gif"), outs.get("mp4"),
+                    gr.update(value=outs.get("gif"), visible="gif" in outs),
+                    gr.update(value=outs.get("mp4"), visible="mp4" in outs),
+                    summary["infotext"], summary["seed"], summary["job"]]
+
+        @user_errors
+        def on_run(data, request: gr.Request, progress=gr.Progress()):
+            if not data[source]:
+                raise OptionError("upload a source first (Source tab).")
+            options = values(data, option_names)
+            mask_tab.apply(data, options)
+            spec = build_job_spec(data[source], options, method=data[method])
+            spec, job = ui.job_for(spec, data[job_name], data[formats])
+            summary = ui.execute(spec, job, frames=data[redo], overwrite=data[overwrite],
+                                 session=request.session_hash if request else None, report=progress)
+            return show(summary)
+
+        run_btn.click(on_run, all_inputs | mask_tab.inputs | {method, job_name, redo, formats, overwrite}, outputs,
+                      concurrency_id="model", show_progress_on=[result_gif], **quiet).then(ui.jobs_table, None, table, **quiet)
+
+        def on_cancel(request: gr.Request):
+            n = ui.runs.cancel(f"session:{request.session_hash}") if request else 0
+            return "cancelling: the frame in progress finishes, then the run stops (finished frames are kept)." if n else "nothing is running."
+
+        cancel_btn.click(on_cancel, None, status, queue=False, **quiet)
+        jobs_cancel.click(on_cancel, None, jobs_status, queue=False, **quiet)
+
+        # jobs tab
+        demo.load(ui.jobs_table, None, table, queue=False, **quiet)
+        refresh.click(ui.jobs_table, None, table, queue=False, **quiet)
+        jobs_tab.select(ui.jobs_table, None, table, queue=False, **quiet)
+
+        def on_pick(evt: gr.SelectData, rows):
+            name = rows.iloc[evt.index[0], 0] if hasattr(rows, "iloc") else rows[evt.index[0]][0]
+            info = ui.ws.job_info(ui.ws.existing_job(name))
+            gif = next((p for p in info.outputs if p.endswith(".gif")), None) if info else None
+            return name, gif
+
+        table.select(on_pick, [table], [picked, jobs_gif], **quiet)
+
+        @user_errors
+        def on_resume(name, frames_text, redo_mode, request: gr.Request, progress=gr.Progress()):
+            if redo_mode and not (frames_text or "").strip():
+                raise OptionError("give the frames to redo, e.g. 12-18 (0-based, inclusive).")
+            summary = ui.resume(check_job_name(name), frames_text if redo_mode else None,
+                                session=request.session_hash if request else None, report=progress)
+            if summary["cancelled"]:
+                return summary["message"], gr.update()
+            return summary["message"], summary["outputs"].get("gif")
+
+        def on_resume_all(name, frames_text, request: gr.Request, progress=gr.Progress()):
+            return on_resume(name, frames_text, False, request, progress)
+
+        def on_redo(name, frames_text, request: gr.Request, progress=gr.Progress()):
+            return on_resume(name, frames_text, True, request, progress)
+
+        resume_btn.click(on_resume_all, [picked, picked_frames], [jobs_status, jobs_gif],
+                         concurrency_id="model", **quiet).then(ui.jobs_table, None, table, **quiet)
+        redo_btn.click(on_redo, [picked, picked_frames], [jobs_status, jobs_gif],
+                       concurrency_id="model", **quiet).then(ui.jobs_table, None, table, **quiet)
+
+        # ------------------------------------------------------------------ HTTP API (named endpoints)
+        _api(ui, api_buttons, api_source, api_mask, api_options, api_text, api_text2, api_gif, api_mp4, api_json, api_files)
+    return demo
+
+
+# ---------------------------------------------------------------------- mask tab
+
+
+class _MaskTab:
+    """The Mask tab: paint on a frame (or upload a mask image/video); options come from the mask library."""
+
+    def __init__(self, ui: UI, form, add) -> None:
+        self.ui = ui
+        self.names: tuple[str, ...] = ()
+        self.options_cls = _mask_options_class()
+        gr.Markdown("Paint where the model may change the frame (white = repaint), or upload a mask image / mask video.")
+        with gr.Row():
+            with gr.Column():
+                self.load = gr.Button("Load the preview frame to paint on", elem_id="mask-load")
+                self.editor = gr.ImageMask(label="paint the mask", type="numpy", image_mode="RGBA", layers=False,
+                                           sources=(), elem_id="mask-editor", canvas_size=(640, 480))
+                self.upload = gr.File(label="or upload a mask (image or video)", file_count="single", type="filepath", elem_id="mask-upload")
+                self.use = gr.Checkbox(label="use this mask for Preview and Run", value=True, elem_id="mask-use")
+            with gr.Column():
+                self.save = gr.Button("Save mask", elem_id="mask-save")
+                self.saved = gr.Textbox(label="mask file (saved as PNG in the jobs folder)", interactive=False, elem_id="mask-file")
+                self.crop = gr.Image(label="mask and the 'only masked' crop box", type="numpy", interactive=False, buttons=["download", "fullscreen"], elem_id="mask-crop")
+                if self.options_cls is None:
+                    gr.Markdown("*Blur, only masked + padding, masked content and invert appear here once the mask "
+                                "library (MaskOptions) is installed.*", elem_id="mask-pending")
+                else:
+                    self.names = tuple(_mask_controls(self.options_cls, add))
+        self.inputs = {self.saved, self.use}
+        self.form = form
+
+    def wire(self, source, frame, media_names, values) -> None:
+        quiet = dict(api_visibility="undocumented")
+        ui = self.ui
+
+        @user_errors
+        def on_load(data):
+            if not data[source]:
+                raise OptionError("upload a source first (Source tab).")
+            image = ui.frame_image(data[source], values(data, media_names), data[frame])
+            return {"background": image[..., :3], "layers": [], "composite": image[..., :3]}
+
+        self.load.click(on_load, {self.form[n] for n in media_names} | {source, frame}, self.editor, **quiet)
+
+        @user_errors
+        def on_save(editor_value, uploaded, *option_values):
+            if uploaded:
+                path = ui.ws.keep_upload([uploaded])
+            else:
+                data = mask_png(editor_value)
+                if data is None:
+                    raise OptionError("nothing painted: paint over the frame (or upload a mask) before saving.")
+                path = ui.ws.keep_bytes(data, "mask.png")
+            return path, self._preview_crop(path, editor_value, dict(zip(self.names, option_values)))
+
+        self.save.click(on_save, [self.editor, self.upload, *(self.form[n] for n in self.names)], [self.saved, self.crop], **quiet)
+
+    def _preview_crop(self, path: str, editor_value, options: dict) -> np.ndarray | None:
+        """The mask over the frame, with the 'only masked' crop box drawn when the mask library provides it."""
+        if not path.lower().endswith(".png"):
+            return None
+        mask = np.asarray(Image.open(path).convert("L"))
+        background = None
+        if editor_value and editor_value.get("background") is not None:
+            background = np.asarray(editor_value["background"])[..., :3]
+        shown = np.dstack([mask] * 3) if background is None or background.shape[:2] != mask.shape else (
+            background * 0.5 + np.dstack([mask] * 3) * 0.5).astype(np.uint8)
+        box = _crop_box(mask, options, self.options_cls)
+        if box is not None:
+            from PIL import ImageDraw
+
+            canvas = Image.fromarray(shown)
+            ImageDraw.Draw(canvas).rectangle(box, outline=(255, 0, 0), width=2)
+            shown = np.asarray(canvas)
+        return shown
+
+    def apply(self, data: dict, options: dict) -> None:
+        """Put the saved mask (if any, and if 'use' is ticked) into the job options."""
+        path = data.get(self.saved)
+        if not path or not data.get(self.use):
+            for name in self.names:
+                options.pop(name, None)
+            return
+        self.ui.ws.inside(path)
+        options["mask"] = path
+
+
+def _mask_tab(ui: UI, form, add) -> _MaskTab:
+    return _MaskTab(ui, form, add)
+
+
+def _mask_options_class():
+    """The mask library's options dataclass, if the installed rotoscope has one."""
+    for module, name in (("rotoscope.stylize.masking", "MaskOptions"), ("rotoscope.media.masks", "MaskOptions"),
+                         ("rotoscope.stylize.options", "MaskOptions")):
+        try:
+            mod = __import__(module, fromlist=[name])
+        except ImportError:
+            continue
+        if hasattr(mod, name):
+            return getattr(mod, name)
+    return None
+
+
+def _mask_controls(cls, add) -> list[str]:
+    """One control per MaskOptions field (bool → checkbox, number → number, str → textbox), default from the dataclass."""
+    names = []
+    defaults = _defaults(cls)
+    for f in fields(cls):
+        if f.name in ("mask", "path", "file"):
+            continue
+        value = defaults[f.name]
+        label = f.name.replace("_", " ")
+        if isinstance(value, bool):
+            add(f.name, gr.Checkbox(label=label, value=value, elem_id=f"mask-{f.name}"))
+        elif isinstance(value, (int, float)):
+            add(f.name, gr.Number(label=label, value=value, elem_id=f"mask-{f.name}"))
+        elif isinstance(value, str) or value is None:
+            add(f.name, gr.Textbox(label=label, value=value or "", elem_id=f"mask-{f.name}"))
+        else:
+            continue
+        names.append(f.name)
+    return names
+
+
+def _crop_box(mask: np.ndarray, options: dict, cls) -> tuple[int, int, int, int] | None:
+    for module, name in (("rotoscope.stylize.masking", "crop_box"), ("rotoscope.media.masks", "crop_box")):
+        try:
+            fn = getattr(__import__(module, fromlist=[name]), name)
+        except (ImportError, AttributeError):
+            continue
+        try:
+            return tuple(int(v) for v in fn(mask, **{k: v for k, v in options.items() if k in inspect.signature(fn).parameters}))
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+# ---------------------------------------------------------------------- API
+
+
+API_DOC = """Named endpoints (gradio API; see /?view=api):
+  /probe   (source file) → facts
+  /convert (source file, options) → GIF file, facts
+  /preview (source file, options with frame, seeds, strengths) → tile files, tiles
+  /run     (source file, mask file or None, options) → GIF file, MP4 file or None, result
+  /jobs    () → past runs
+  /resume  (job name, frames or "") → GIF file, MP4 file or None, result
+  /cancel  (job name) → how many runs were told to stop
+Options are rotoscope.api.build_spec keywords (prompt, model, seed, steps, strength, start, duration, fps,
+scale_width, max_size, …) plus job, frames, formats ["gif", "mp4"], method, overwrite."""
+
+API_ONLY_KEYS = ("job", "frames", "formats", "method", "overwrite", "frame", "seeds", "strengths")
+
+
+def _api(ui: UI, buttons, source, mask, options, text, text2, gif, mp4, result, files) -> None:
+    def opts(value) -> dict:
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise OptionError("options must be a JSON object, e.g. {\"prompt\": \"ink drawing\", \"model\": \"tiny\"}.")
+        value = dict(value)
+        if "outputs" in value:
+            raise OptionError("'outputs' cannot be set over the API: outputs are written in the job folder; ask for "
+                              "formats instead, e.g. \"formats\": [\"gif\", \"mp4\"].")
+        if "job_dir" in value:
+            raise OptionError("'job_dir' cannot be set over the API; give a job name with \"job\".")
+        return value
+
+    def kept(file) -> str:
+        if not file:
+            raise OptionError("no source file was sent.")
+        return ui.keep_source([file])
+
+    @user_errors
+    def api_probe(file):
+        facts = api.probe(kept(file)).to_dict()
+        facts["file"] = Path(facts.pop("path")).name  # a "path" key would read as a file to gradio clients
+        return facts
+
+    @user_errors
+    def api_convert(file, options):
+        o = opts(options)
+        unknown = set(o) - set(_defaults(MediaOptions)) - {"scale_width", "max_size"}
+        if unknown:
+            raise OptionError(f"unknown convert options {sorted(unknown)}; use start, duration, fps, width, height, max_size.")
+        src = kept(file)
+        path, info, count = ui.convert_preview(src, {k: v for k, v in o.items()})
+        return path, {"frames": count, "info": info, "bytes": Path(path).stat().st_size}
+
+    @user_errors
+    def api_preview(file, options):
+        o = opts(options)
+        frame, seeds, strengths = o.pop("frame", 0), o.pop("seeds", PREVIEW_SEEDS), o.pop("strengths", None)
+        if isinstance(strengths, (list, tuple)):
+            strengths = ",".join(str(s) for s in strengths)
+        result = ui.preview(kept(file), o, frame, seeds, strengths)
+        return [str(t.path) for t in result.tiles], [{"seed": t.seed, "strength": t.strength} for t in result.tiles]
+
+    def finish(summary: dict):
+        outs = summary.get("outputs", {})
+        return outs.get("gif"), outs.get("mp4"), summary
+
+    @user_errors
+    def api_run(file, mask_file, options, request: gr.Request, progress=gr.Progress()):
+        o = opts(options)
+        name, frames, formats = o.pop("job", None), o.pop("frames", None), o.pop("formats", ["gif"])
+        method, overwrite = o.pop("method", JobSpec.method), bool(o.pop("overwrite", False))
+        if "mask" in o:
+            raise OptionError("send the mask as the mask file argument, not as an option.")
+        if mask_file:
+            o["mask"] = ui.keep_source([mask_file])
+        spec = build_job_spec(kept(file), o, method=method)
+        spec, job = ui.job_for(spec, name, list(formats))
+        return finish(ui.execute(spec, job, frames=frames, overwrite=overwrite,
+                                 session=request.session_hash if request else None, report=progress))
+
+    @user_errors
+    def api_jobs():
+        return [info.__dict__ for info in ui.ws.jobs()]
+
+    @user_errors
+    def api_resume(name, frames, request: gr.Request, progress=gr.Progress()):
+        return finish(ui.resume(name, frames or None, session=request.session_hash if request else None, report=progress))
+
+    @user_errors
+    def api_cancel(name):
+        return {"job": check_job_name(name), "cancelled": ui.runs.cancel(f"job:{name}")}
+
+    b = iter(buttons)
+    next(b).click(api_probe, [source], [result], api_name="probe", api_description="Probe facts of a clip.")
+    next(b).click(api_convert, [source, options], [gif, result], api_name="convert",
+                  api_description="Cut/resample/scale the clip to a GIF (options: start, duration, fps, width, max_size).")
+    next(b).click(api_preview, [source, options], [files, result], api_name="preview", concurrency_id="model",
+                  api_description="Stylise one frame with several seeds (× strengths).")
+    next(b).click(api_run, [source, mask, options], [gif, mp4, result], api_name="run", concurrency_id="model",
+                  api_description="Stylise every frame; returns the GIF (and MP4 if asked) and the job summary.")
+    next(b).click(api_jobs, None, [result], api_name="jobs", api_description="Past runs in the jobs folder.")
+    next(b).click(api_resume, [text, text2], [gif, mp4, result], api_name="resume", concurrency_id="model",
+                  api_description="Resume a stopped job, or redo frames (e.g. 12-18).")
+    next(b).click(api_cancel, [text], [result], api_name="cancel", queue=False,
+                  api_description="Stop a running job after its current frame.")

@@ -1,0 +1,168 @@
+"""The web UI in a real browser: Debian's chromium driven by Playwright, against `rotoscope ui` served in-process.
+
+Every step leaves a screenshot in test-artifacts/<test>/; the finished-run page is also written to docs/ui.png
+(the README's screenshot). The ui_page fixture fails a test whose page contacted any host but the server.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "ui.png"
+
+
+def set_number(page, elem_id: str, value) -> None:
+    box = page.locator(f"#{elem_id} input[type=number]").first
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def set_text(page, elem_id: str, value: str) -> None:
+    box = page.locator(f"#{elem_id} textarea, #{elem_id} input").first
+    box.fill(value)
+    box.press("Tab")
+
+
+def pick_model(page, name: str) -> None:
+    box = page.locator("#model input").first
+    box.fill(name)
+    box.press("Enter")
+    box.press("Tab")
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+
+
+def upload_clip(page, clip: Path, *, duration, fps, width) -> None:
+    """Trim first (each box change re-converts), then upload: the converted preview shows the frame count."""
+    set_number(page, "media-duration", duration)
+    set_number(page, "media-fps", fps)
+    set_number(page, "media-width", width)
+    page.locator("#source-upload input[type=file]").set_input_files(str(clip))
+    expected = round(duration * fps)
+    page.wait_for_function(
+        "n => (document.querySelector('#clip-info')?.innerText || '').includes(n + ' frames')", arg=expected)
+    page.wait_for_selector("#probe-facts :text('h264')")
+
+
+def set_look(page, *, prompt: str, seed: int, steps: int, strength: float) -> None:
+    tab(page, "Look")
+    set_text(page, "prompt", prompt)
+    pick_model(page, "tiny")
+    set_number(page, "steps", steps)
+    set_number(page, "strength", strength)
+    set_number(page, "seed", seed)
+
+
+def gif_frames(path: Path) -> int:
+    with Image.open(path) as image:
+        return image.n_frames
+
+
+def test_upload_preview_run_download(ui_page, sample_clip, shots, tmp_path):
+    page = ui_page
+    upload_clip(page, sample_clip, duration=1, fps=10, width=128)
+    assert re.search(r"128×96, 1\.00 s — GIF [0-9.]+ KB", page.locator("#clip-info").inner_text())
+    shots("01-source", page)
+
+    set_look(page, prompt="ink drawing of a cup", seed=7, steps=4, strength=0.5)
+    shots("02-look", page)
+
+    tab(page, "Preview")
+    set_number(page, "preview-seeds", 2)
+    page.click("#preview-button")
+    tiles = page.locator("#preview-grid button.thumbnail-item")
+    tiles.nth(1).wait_for()
+    assert tiles.count() == 2
+    page.wait_for_selector("#preview-grid :text('seed 8')")
+    tiles.nth(1).click()  # the second tile is seed 8: clicking it sets the seed
+    page.wait_for_selector("#preview-info :text('seed 8')")
+    shots("03-preview", page)
+    tab(page, "Look")
+    assert page.locator("#seed input[type=number]").input_value() == "8"
+
+    tab(page, "Run")
+    page.click("#run-button")
+    page.wait_for_selector("#run-status :text('10 frames')", timeout=120_000)
+    page.wait_for_selector("#result-gif img")
+    status = page.locator("#run-status").inner_text()
+    assert "seed 8" in status and "10 stylised" in status, status
+    assert "Seed: 8" in page.locator("#infotext textarea").input_value()
+    shots("04-result", page)
+    DOCS_SHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS_SHOT), full_page=True)
+
+    with page.expect_download() as download:
+        page.click("#download-gif")
+    saved = tmp_path / "download.gif"
+    download.value.save_as(saved)
+    assert gif_frames(saved) == 10
+    with Image.open(saved) as image:
+        assert image.size == (128, 96)
+    with page.expect_download() as download:
+        page.click("#download-mp4")
+    assert download.value.suggested_filename.endswith(".mp4")
+
+
+def test_paint_mask(ui_page, ui_server, sample_clip, shots):
+    page = ui_page
+    upload_clip(page, sample_clip, duration=0.5, fps=10, width=128)
+    tab(page, "Mask")
+    page.click("#mask-load")
+    canvas = page.locator("#mask-editor canvas").first
+    canvas.wait_for()
+    page.wait_for_timeout(500)  # the editor draws the frame as its background
+    box = canvas.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.35
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 11):  # a stroke across the middle
+        page.mouse.move(x0 + step * box["width"] * 0.03, y0 + step * box["height"] * 0.03)
+    page.mouse.up()
+    shots("01-painted", page)
+    page.click("#mask-save")
+    page.wait_for_function("() => (document.querySelector('#mask-file textarea, #mask-file input')?.value || '').endsWith('.png')")
+    path = Path(page.locator("#mask-file textarea, #mask-file input").first.input_value())
+    shots("02-saved", page)
+    assert ui_server.jobs_dir.resolve() in path.resolve().parents  # kept in the jobs folder
+    with Image.open(path) as mask:
+        assert mask.mode == "L"
+        values = set(mask.getdata())
+    assert values <= {0, 255} and 255 in values and 0 in values  # painted stroke white, the rest black
+
+
+def test_cancel_run(ui_page, sample_clip, shots):
+    page = ui_page
+    upload_clip(page, sample_clip, duration=3, fps=10, width=128)
+    set_look(page, prompt="cancel me", seed=3, steps=20, strength=0.5)
+    tab(page, "Run")
+    page.click("#run-button")
+    # the progress bar shows stage, count, frames/s and ETA while frames are stylised
+    page.wait_for_selector("text=/stylising \\d+\\/30 · [0-9.]+ fr\\/s · ETA \\d+ s/", timeout=120_000)
+    shots("01-running", page)
+    page.click("#cancel-button")
+    page.wait_for_selector("#run-status :text('cancelled')", timeout=30_000)
+    text = page.locator("#run-status").inner_text()
+    done, total = map(int, re.search(r"(\d+) of (\d+) frames", text).groups())
+    assert total == 30 and 0 < done < 30, text
+    shots("02-cancelled", page)
+
+    tab(page, "Jobs")
+    page.click("#jobs-refresh")
+    page.wait_for_function("t => (document.querySelector('#jobs-table')?.innerText || '').includes(t)", arg=f"{done}/30")
+    assert "stopped" in page.locator("#jobs-table").inner_text()
+    shots("03-jobs", page)
+
+    page.locator("#jobs-table span", has_text="cup-").filter(visible=True).first.click()  # picks the job
+    page.wait_for_function("() => (document.querySelector('#jobs-picked textarea, #jobs-picked input')?.value || '').startsWith('cup-')")
+    page.click("#jobs-resume")
+    page.wait_for_selector("#jobs-status :text('resumed')", timeout=120_000)
+    status = page.locator("#jobs-status").inner_text()
+    assert f"{30 - done} stylised" in status and f"{done} resumed" in status, status
+    page.wait_for_selector("#jobs-gif img")
+    shots("04-resumed", page)
