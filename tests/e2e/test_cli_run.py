@@ -144,7 +144,7 @@ def test_sigkill_midway_then_rerun_computes_each_frame_once(tiny_model_dir, tmp_
     proc = subprocess.Popen([sys.executable, "-m", "rotoscope.cli", *args], stdout=subprocess.DEVNULL,
                             stderr=stderr, env=env, start_new_session=True)
     log = job / "log.jsonl"
-    deadline = time.time() + 120
+    deadline = time.time() + 300  # generous: a shared, busy machine can be very slow
     try:
         while time.time() < deadline and proc.poll() is None:
             if log.exists() and len(log.read_text().splitlines()) >= 3:
@@ -337,8 +337,6 @@ def test_missing_lora(tiny_model_dir, tmp_path):
     assert "LoRA file" in line and "missing.safetensors does not exist" in line and "--lora" in line
 
 
-@pytest.mark.xfail(strict=True, reason="runner writes job.json before the model loads: the failed run's spec "
-                   "(bad --model) then blocks the corrected command with 'made with other settings'")
 def test_corrected_model_after_a_model_error_runs(tiny_model_dir, tmp_path):
     error_line(bad_run(tmp_path, "--model", "/no/such/folder"))
     ok(bad_run(tmp_path, "--model", "tiny", "--seed", "1"))

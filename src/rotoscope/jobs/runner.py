@@ -61,7 +61,9 @@ def _reconcile(job: JobDir, spec: JobSpec, redo: bool, overwrite: bool) -> JobSp
             _clear_source(job)
         elif spec.style.seed == -1:
             spec = replace(spec, style=replace(spec.style, seed=recorded.style.seed))
-        if replace(recorded, output=spec.output).look_key() != spec.look_key() and not redo:
+        changed = replace(recorded, output=spec.output).look_key() != spec.look_key()
+        # A job with no finished frame (e.g. its model failed to load) takes the new settings freely.
+        if changed and not redo and any(job.frames_dir.glob("*.png")):
             if not overwrite:
                 raise JobError(f"job {job.path} was made with other settings; add --frames to redo some frames with the new ones, --overwrite to redo all, or use another --job.")
             job.clear_outputs()

@@ -39,6 +39,7 @@ from typing import BinaryIO
 
 import numpy as np
 from PIL import Image
+from scipy.spatial import cKDTree
 
 from rotoscope.errors import OptionError, OutputError
 from rotoscope.media.frames import Frame
@@ -159,20 +160,21 @@ class _Reservoir:
         return self._pix
 
 
-def _nearest(
-    pixels: np.ndarray, palette: np.ndarray, bias: np.ndarray | None = None, chunk: int = 1 << 16
-) -> np.ndarray:
-    """Index of the nearest palette colour (RGB squared distance + ``bias``) for N×3 pixels."""
-    pal = palette.astype(np.float32)
-    pal_sq = (pal * pal).sum(1)
-    if bias is not None:
-        pal_sq = pal_sq + bias.astype(np.float32)
-    out = np.empty(len(pixels), np.int32)
-    for s in range(0, len(pixels), chunk):
-        x = pixels[s : s + chunk].astype(np.float32)
-        d = pal_sq[None, :] - 2.0 * (x @ pal.T)
-        out[s : s + chunk] = d.argmin(1)
-    return out
+def _nearest(pixels: np.ndarray, palette: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """Index of the nearest palette colour (RGB squared distance + ``bias``) for N×3 pixels.
+
+    A k-d tree answers it exactly and fast; the per-colour bias rides along as
+    a fourth coordinate (sqrt(bias − min bias) for colours, 0 for pixels), so
+    |p − c|² + bias − const is what the tree minimises.
+    """
+    pal = palette.astype(np.float64)
+    x = pixels.astype(np.float64)
+    if bias is not None and len(bias):
+        extra = np.sqrt(np.maximum(bias.astype(np.float64) - float(bias.min()), 0.0))
+        pal = np.concatenate([pal, extra[:, None]], axis=1)
+        x = np.concatenate([x, np.zeros((len(x), 1))], axis=1)
+    _, index = cKDTree(pal).query(x, k=1)
+    return index.astype(np.int32)
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:
@@ -272,6 +274,7 @@ class _Quantizer:
         self.palette = palette
         self.bias = bias
         self.dither = dither
+        self._lookup: np.ndarray | None = None
         if dither == "bayer":
             if len(palette) > 1:
                 pal = palette.astype(np.float32)
@@ -298,8 +301,18 @@ class _Quantizer:
             thr = (_BAYER8 + 0.5) / 64.0 - 0.5
             tile = np.tile(thr, (h // 8 + 1, w // 8 + 1))[:h, :w].reshape(-1, 1)
             x = np.clip(x + tile * self._spread, 0, 255)
-        u, inv = np.unique(_pack(np.rint(x).astype(np.uint8)), return_inverse=True)
-        return _nearest(_unpack(u), self.palette, self.bias)[inv.ravel()].reshape(h, w)
+        packed = _pack(np.rint(x).astype(np.uint8))
+        # Consecutive frames share most colours: remember each colour's index
+        # (a 2^24 table, 32 MB, filled lazily) and search only for new ones.
+        if self._lookup is None:
+            self._lookup = np.full(1 << 24, -1, np.int16)
+        index = self._lookup[packed]
+        missing = index < 0
+        if missing.any():
+            new = np.unique(packed[missing])
+            self._lookup[new] = _nearest(_unpack(new), self.palette, self.bias)
+            index = self._lookup[packed]
+        return index.astype(np.int32).reshape(h, w)
 
 
 def _run_fill(idx: np.ndarray, keep: np.ndarray, shown: np.ndarray) -> np.ndarray:

@@ -97,8 +97,12 @@ def load_motion_adapter(spec: str, dtype: torch.dtype = torch.float32):
 
 def _from_hub(cls, what: str, repo: str, dtype: torch.dtype, **kwargs):
     """A cached snapshot works offline; otherwise the hub must answer, quickly."""
+    import warnings
+
     try:
-        return cls.from_pretrained(repo, dtype=dtype, local_files_only=True, **kwargs)
+        with warnings.catch_warnings():  # huggingface_hub's deprecation chatter would break the one-line error
+            warnings.simplefilter("ignore")
+            return cls.from_pretrained(repo, dtype=dtype, local_files_only=True, **kwargs)
     except Exception:
         pass
     if not hub_reachable():

@@ -9,7 +9,8 @@ from ..notices import notice
 
 
 def round8(value: int) -> int:
-    return max(8, int(round(value / 8)) * 8)
+    """Down to a multiple of 8, as the web UI and diffusers' image processor do (never below 8)."""
+    return max(8, int(value) // 8 * 8)
 
 
 def processing_size(frame_w: int, frame_h: int, width: int | None, height: int | None) -> tuple[int, int]:

@@ -28,6 +28,33 @@ def _to_uint8(pixels: torch.Tensor) -> list[np.ndarray]:
     return [np.ascontiguousarray(a) for a in array]
 
 
+def _framewise_noise(scheduler, generators: list[torch.Generator]):
+    """Make an ancestral sampler draw its per-step noise frame by frame, from each frame's own generator.
+
+    diffusers' video pipelines pass one generator for the whole 1×C×F×h×w latent, so every frame
+    gets different step noise even when the initial noise is shared; gif2gif's frames each
+    have their own generator. Frames are moved into the batch dimension for the step (it is
+    elementwise) with a list of generators, one a frame. Samplers without step noise are left alone.
+    """
+    import inspect
+
+    original = scheduler.step
+    if "generator" not in inspect.signature(original).parameters:
+        return None
+
+    def step(model_output, timestep, sample, *args, **kwargs):
+        b, c, f, h, w = sample.shape
+        flat = lambda x: x.permute(0, 2, 1, 3, 4).reshape(b * f, c, h, w)  # noqa: E731
+        kwargs["generator"] = generators
+        kwargs["return_dict"] = True
+        out = original(flat(model_output), timestep, flat(sample), *args, **kwargs)
+        out.prev_sample = out.prev_sample.reshape(b, f, c, h, w).permute(0, 2, 1, 3, 4)
+        return out
+
+    scheduler.step = step
+    return step
+
+
 class AnimateDiffStylizer:
     """diffusers' AnimateDiffVideoToVideoPipeline over one context window at a time.
 
@@ -71,6 +98,11 @@ class AnimateDiffStylizer:
             if negative is not None:
                 self._embeds["negative_prompt_embeds"] = negative
         return self._embeds
+
+    def _generators(self, seed: int, indices: Sequence[int]) -> list[torch.Generator]:
+        """One generator a frame for the sampler's own noise (ancestral samplers), seeded like the initial noise."""
+        seeds = [seed] * len(indices) if self.style.noise == "shared" else [(seed + 1 + i) % 2**32 for i in indices]
+        return [torch.Generator().manual_seed(s) for s in seeds]
 
     def _noise(self, seed: int, indices: Sequence[int], shape: tuple[int, int, int]) -> torch.Tensor:
         seeds = [seed] * len(indices) if self.style.noise == "shared" else [(seed + i) % 2**32 for i in indices]
@@ -128,12 +160,17 @@ class AnimateDiffStylizer:
                     latents[:, :, pinned] = target.to(latents.dtype)
                 return {"latents": latents}
 
-            result = pipe(
-                latents=latents, strength=self.strength, num_inference_steps=steps, guidance_scale=self.style.cfg_scale,
-                height=height, width=width, generator=torch.Generator().manual_seed((seed + indices[0]) % 2**32),
-                output_type="latent", callback_on_step_end=pin, decode_chunk_size=self.video.decode_chunk,
-                **self._prompt(),
-            ).frames
+            step = _framewise_noise(scheduler, self._generators(seed, indices))
+            try:
+                result = pipe(
+                    latents=latents, strength=self.strength, num_inference_steps=steps,
+                    guidance_scale=self.style.cfg_scale, height=height, width=width,
+                    generator=torch.Generator().manual_seed((seed + indices[0]) % 2**32), output_type="latent",
+                    callback_on_step_end=pin, decode_chunk_size=self.video.decode_chunk, **self._prompt(),
+                ).frames
+            finally:
+                if step is not None:
+                    del scheduler.step  # back to the class's own step
             return self._decode(result[:, :, new])
 
 

@@ -27,6 +27,7 @@ from ..jobs.spec import METHODS, JobSpec
 from ..media.options import MediaOptions, OutputOptions, parse_size
 from ..models.options import ModelOptions
 from ..progress import Cancelled
+from ..stylize.mask_options import MaskOptions
 from ..stylize.options import MAX_SEED, NOISE_MODES, RESIZE_MODES, StyleOptions
 from .progress import GradioProgress
 from .workspace import JOB_COLUMNS, Workspace, check_job_name
@@ -43,9 +44,11 @@ def _defaults(cls) -> dict[str, Any]:
 
 
 STYLE, MEDIA, MODEL, OUTPUT = _defaults(StyleOptions), _defaults(MediaOptions), _defaults(ModelOptions), _defaults(OutputOptions)
+MASK = _defaults(MaskOptions)
 PREVIEW_SEEDS = inspect.signature(__import__("rotoscope.jobs.preview", fromlist=["preview"]).preview).parameters["seeds"].default
 
-INT_KEYS = {"steps", "seed", "scale_width", "width", "height", "clip_skip", "batch_size", "every_nth", "max_frames"}
+INT_KEYS = {"steps", "seed", "scale_width", "width", "height", "clip_skip", "batch_size", "every_nth", "max_frames",
+            "mask_blur", "padding"}
 FLOAT_KEYS = {"cfg_scale", "strength", "start", "duration", "fps"}
 
 
@@ -505,10 +508,7 @@ class _MaskTab:
                 self.save = gr.Button("Save mask", elem_id="mask-save")
                 self.saved = gr.Textbox(label="mask file (saved as PNG in the jobs folder)", interactive=False, elem_id="mask-file")
                 self.crop = gr.Image(label="mask and the 'only masked' crop box", type="numpy", interactive=False, buttons=["download", "fullscreen"], elem_id="mask-crop")
-                if self.options_cls is None:
-                    gr.Markdown("*Blur, only masked + padding, masked content and invert appear here once the mask "
-                                "library (MaskOptions) is installed.*", elem_id="mask-pending")
-                else:
+                with gr.Group():
                     self.names = tuple(_mask_controls(self.options_cls, add))
         self.inputs = {self.saved, self.use}
         self.form = form
@@ -540,33 +540,29 @@ class _MaskTab:
         self.save.click(on_save, [self.editor, self.upload, *(self.form[n] for n in self.names)], [self.saved, self.crop], **quiet)
 
     def _preview_crop(self, path: str, editor_value, options: dict) -> np.ndarray | None:
-        """The mask over the frame, with the 'only masked' crop box drawn when the mask library provides it."""
-        if not path.lower().endswith(".png"):
+        """The frame with the mask tinted and the "only masked" crop box (the mask library's own overlay)."""
+        if not path.lower().endswith(".png") or not editor_value or editor_value.get("background") is None:
             return None
-        mask = np.asarray(Image.open(path).convert("L"))
-        background = None
-        if editor_value and editor_value.get("background") is not None:
-            background = np.asarray(editor_value["background"])[..., :3]
-        shown = np.dstack([mask] * 3) if background is None or background.shape[:2] != mask.shape else (
-            background * 0.5 + np.dstack([mask] * 3) * 0.5).astype(np.uint8)
-        box = _crop_box(mask, options, self.options_cls)
-        if box is not None:
-            from PIL import ImageDraw
+        from ..stylize.masking import blur_mask, mask_overlay, only_masked_region
+        from ..stylize.resize import processing_size
 
-            canvas = Image.fromarray(shown)
-            ImageDraw.Draw(canvas).rectangle(box, outline=(255, 0, 0), width=2)
-            shown = np.asarray(canvas)
-        return shown
+        frame = np.ascontiguousarray(np.asarray(editor_value["background"])[..., :3])
+        mask = np.asarray(Image.open(path).convert("L").resize((frame.shape[1], frame.shape[0])))
+        opts = clean_options(options)
+        if opts.get("invert_mask"):
+            mask = 255 - mask
+        blurred = blur_mask(mask, opts.get("mask_blur", MASK["mask_blur"]))
+        size = processing_size(frame.shape[1], frame.shape[0], STYLE["width"], STYLE["height"])
+        region = only_masked_region(blurred, opts.get("padding", MASK["padding"]), size)
+        area = opts.get("inpaint_area", MASK["inpaint_area"])
+        return mask_overlay(frame, mask, blurred, region if area == "only-masked" else None,
+                            label=f"crop box {region}" if area == "only-masked" and region else "")
 
     def apply(self, data: dict, options: dict) -> None:
         """Put the saved mask (if any, and if 'use' is ticked) into the job options."""
         path = data.get(self.saved)
-        if not path or not data.get(self.use):
-            for name in self.names:
-                options.pop(name, None)
-            return
-        self.ui.ws.inside(path)
-        options["mask"] = path
+        if path and data.get(self.use):
+            options["mask"] = str(self.ui.ws.inside(path))
 
 
 def _mask_tab(ui: UI, form, add) -> _MaskTab:
@@ -574,50 +570,39 @@ def _mask_tab(ui: UI, form, add) -> _MaskTab:
 
 
 def _mask_options_class():
-    """The mask library's options dataclass, if the installed rotoscope has one."""
-    for module, name in (("rotoscope.stylize.masking", "MaskOptions"), ("rotoscope.media.masks", "MaskOptions"),
-                         ("rotoscope.stylize.options", "MaskOptions")):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ImportError:
-            continue
-        if hasattr(mod, name):
-            return getattr(mod, name)
-    return None
+    """The mask library's options dataclass (MaskOptions), if the installed rotoscope has one."""
+    try:
+        from ..stylize.mask_options import MaskOptions
+    except ImportError:
+        return None
+    return MaskOptions
 
 
 def _mask_controls(cls, add) -> list[str]:
-    """One control per MaskOptions field (bool → checkbox, number → number, str → textbox), default from the dataclass."""
+    """One control per MaskOptions setting (bool → checkbox, int → number, choice → dropdown), default from the dataclass."""
+    import sys
+
+    module = sys.modules[cls.__module__]
     names = []
     defaults = _defaults(cls)
     for f in fields(cls):
-        if f.name in ("mask", "path", "file"):
-            continue
         value = defaults[f.name]
+        if f.name == "mask" or isinstance(value, list):  # the file comes from painting/upload; shapes are CLI/API
+            continue
         label = f.name.replace("_", " ")
+        choices = getattr(module, f"{f.name.upper()}S", None) or getattr(module, f"{f.name.upper()}ES", None)
         if isinstance(value, bool):
             add(f.name, gr.Checkbox(label=label, value=value, elem_id=f"mask-{f.name}"))
+        elif choices:
+            add(f.name, gr.Dropdown(label=label, choices=list(choices), value=value, elem_id=f"mask-{f.name}"))
         elif isinstance(value, (int, float)):
-            add(f.name, gr.Number(label=label, value=value, elem_id=f"mask-{f.name}"))
+            add(f.name, gr.Number(label=label, value=value, precision=0 if isinstance(value, int) else None, elem_id=f"mask-{f.name}"))
         elif isinstance(value, str) or value is None:
             add(f.name, gr.Textbox(label=label, value=value or "", elem_id=f"mask-{f.name}"))
         else:
             continue
         names.append(f.name)
     return names
-
-
-def _crop_box(mask: np.ndarray, options: dict, cls) -> tuple[int, int, int, int] | None:
-    for module, name in (("rotoscope.stylize.masking", "crop_box"), ("rotoscope.media.masks", "crop_box")):
-        try:
-            fn = getattr(__import__(module, fromlist=[name]), name)
-        except (ImportError, AttributeError):
-            continue
-        try:
-            return tuple(int(v) for v in fn(mask, **{k: v for k, v in options.items() if k in inspect.signature(fn).parameters}))
-        except (TypeError, ValueError):
-            return None
-    return None
 
 
 # ---------------------------------------------------------------------- API
