@@ -175,3 +175,15 @@ def test_clip_consistency_with_local_weights(tmp_path, cup):
     assert varied < same
     scored = score_frames(((f, f) for f in cup[:3]), clip_frames=lambda frames: clip_consistency(frames, str(folder)))
     assert scored.clip is not None and -1 <= scored.clip <= 1
+
+
+def test_gif_output_meets_its_source_frames_by_time(tmp_path):
+    """The README example: a GIF cut and resampled from the video, scored with the same --duration/--fps."""
+    gif = tmp_path / "cup.gif"
+    made = runner.invoke(app, ["convert", str(SAMPLE), "--duration", "1", "--fps", "10", "--width", "128", "-o", str(gif)])
+    assert made.exit_code == 0, made.output
+    data = score_cli(str(gif), "--source", str(SAMPLE), "--duration", "1", "--fps", "10")
+    assert data["frames"] == 10
+    assert min(data["per_frame"]["ssim"]) > 0.8  # each GIF frame against the source frame shown at its time
+    shifted = score_cli(str(gif), "--source", str(SAMPLE), "--start", "0.5", "--duration", "1", "--fps", "10")
+    assert shifted["ssim"] < data["ssim"]

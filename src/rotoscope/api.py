@@ -7,7 +7,8 @@
 
 Keyword arguments are the option dataclasses' field names (MediaOptions,
 StyleOptions, ModelOptions, OutputOptions, MaskOptions: ``mask="m.png",
-inpaint_area="only-masked"``; with ``frames="12-18"`` a mask fixes up those frames); ``width``/``height`` are the
+inpaint_area="only-masked"``; with ``frames="12-18"`` a mask fixes up those frames; ConsistencyOptions:
+``consistency="flow-warp,color-match", flow_warp_fuse=0.7``, as ``--consistency``); ``width``/``height`` are the
 model's processing size, ``scale_width``/``scale_height`` scale the source.
 """
 
@@ -18,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .consistency.options import ConsistencyOptions, parse_consistency
 from .jobs.runner import RunResult, run_job
 from .jobs.spec import JobSpec
 from .media.convert import ConvertResult, convert as _convert
@@ -61,15 +63,21 @@ def _outputs(output: str | Path | list | None) -> list[str]:
 def build_spec(source: str | Path | None, output: str | Path | list | None = None, *, method: str = "gif2gif",
                **options: Any) -> JobSpec:
     media_kwargs = {_MEDIA_RENAMES[k]: options.pop(k) for k in list(options) if k in _MEDIA_RENAMES}
+    names = options.pop("consistency", None)  # "per-frame,flow-warp": the CLI's --consistency
+    if names is not None:
+        noise, techniques = parse_consistency(names if isinstance(names, str) else ",".join(names))
+        options.setdefault("techniques", techniques)
+        if noise is not None:
+            options.setdefault("noise", noise)
     routed = _split(options, {"style": StyleOptions, "media": MediaOptions, "model": ModelOptions, "output": OutputOptions,
-                              "mask": MaskOptions, "video": VideoOptions})
+                              "mask": MaskOptions, "video": VideoOptions, "consistency": ConsistencyOptions})
     routed["media"].update(media_kwargs)
     output_kwargs = routed["output"]
     output_kwargs["outputs"] = _outputs(output) or output_kwargs.get("outputs", [])
     return JobSpec(source=str(source) if source is not None else "", method=method, media=MediaOptions(**routed["media"]),
                    model=ModelOptions(**routed["model"]), style=StyleOptions(**routed["style"]),
                    output=OutputOptions(**output_kwargs), mask=MaskOptions(**routed["mask"]),
-                   video=VideoOptions(**routed["video"]))
+                   video=VideoOptions(**routed["video"]), consistency=ConsistencyOptions(**routed["consistency"]))
 
 
 def stylize(source: str | Path | None, output: str | Path | list | None = None, *, job_dir: str | Path | None = None,

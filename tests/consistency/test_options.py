@@ -88,3 +88,12 @@ def test_run_refuses_bad_consistency_in_one_line(tmp_path):
     result = CliRunner().invoke(app, ["run", "x.mp4", "--model", "classic:cartoon", "--consistency",
                                       "cross-frame-attention", "--job", str(tmp_path / "j")])
     assert result.exit_code == 2 and "needs a diffusers model" in result.output
+
+
+def test_python_api_takes_the_same_names():
+    from rotoscope.api import build_spec
+
+    spec = build_spec("a.mp4", "out.gif", consistency="per-frame,flow-warp", flow_warp_fuse=0.2)
+    assert spec.style.noise == "per-frame"
+    assert spec.consistency.techniques == ["flow-warp"] and spec.consistency.flow_warp_fuse == 0.2
+    assert build_spec("a.mp4", techniques=["deflicker"]).consistency.techniques == ["deflicker"]

@@ -1,0 +1,301 @@
+"""Speed pieces applied to a loaded pipeline (issue 10).
+
+Each piece is its own option (``ModelOptions`` fields) and is measured by
+``bench/speed.py`` on the full-size SD 1.5 architecture:
+
+- precision: ``dtype="half"`` is bf16 on a CPU that has bf16 instructions
+  (AVX512-BF16 / AMX), fp16 on CUDA / MPS, else fp32 (:func:`resolve_half`);
+- ``channels_last`` memory format for the UNet and VAE convolutions;
+- ``attention``: PyTorch's scaled-dot-product attention (``sdpa``, diffusers'
+  default) or the classic matmul + softmax (``classic``, for comparison);
+- ``threads``: ``torch.set_num_threads`` (0 leaves torch's default);
+- ``vae="tiny"``: TAESD (``AutoencoderTiny``) for encode and decode;
+- ``lcm_lora``: LCM-LoRA fused into the UNet (``"auto"``: the family's hub LoRA);
+- ``low_memory``: attention slicing, VAE slicing + tiling, and on CUDA model
+  CPU offload; ``compile``: ``torch.compile`` of the UNet on CUDA.
+
+The step cache (DeepCache idea) lives here too: :class:`StepCache` recomputes
+only the UNet's outermost blocks on the steps between full ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+
+from ..errors import ModelError, OptionError
+from ..notices import notice
+
+log = logging.getLogger(__name__)
+
+#: TAESD per model family (madebyollin's diffusers folders)
+TAESD_REPOS = {"sd1": "madebyollin/taesd", "sd2": "madebyollin/taesd", "sdxl": "madebyollin/taesdxl"}
+#: LCM-LoRA per model family (latent-consistency's releases)
+LCM_LORA_REPOS = {"sd1": "latent-consistency/lcm-lora-sdv1-5", "sd2": "latent-consistency/lcm-lora-sdv1-5",
+                  "sdxl": "latent-consistency/lcm-lora-sdxl"}
+LCM_LORA_FILE = "pytorch_lora_weights.safetensors"
+ATTENTIONS = ("sdpa", "classic")
+
+
+# ---------------------------------------------------------------- precision, threads
+
+
+def cpu_has_bf16() -> bool:
+    """True when oneDNN runs bf16 natively here (AVX512-BF16 or AMX); without it bf16 is slower than fp32."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:  # an unusual torch build
+        return False
+
+
+def resolve_half(device: torch.device) -> torch.dtype:
+    """``dtype="half"``: fp16 on CUDA / MPS, bf16 on a CPU with bf16 instructions, else fp32 (with a notice)."""
+    if device.type in ("cuda", "mps"):
+        return torch.float16
+    if cpu_has_bf16():
+        return torch.bfloat16
+    notice("--dtype half: this CPU has no bf16 instructions (AVX512-BF16 / AMX), where bf16 is slower than fp32; using fp32.")
+    return torch.float32
+
+
+def set_threads(threads: int) -> None:
+    """``threads`` > 0 sets torch's intra-op threads (the cores the model uses); 0 keeps torch's default."""
+    if threads and threads > 0:
+        torch.set_num_threads(int(threads))
+
+
+# ---------------------------------------------------------------- pieces on a loaded pipeline
+
+
+def apply_speed(loaded, options) -> None:
+    """Apply the load-time speed pieces of ``options`` (a ModelOptions) to ``loaded`` (a LoadedModel)."""
+    pipe = loaded.pipe
+    set_threads(getattr(options, "threads", 0))
+    set_attention(pipe, getattr(options, "attention", "sdpa"))
+    if getattr(options, "channels_last", False):
+        to_channels_last(pipe)
+    if getattr(options, "low_memory", False):
+        low_memory(pipe, loaded.device)
+    if getattr(options, "compile", False):
+        compile_unet(pipe, loaded.device)
+
+
+def set_attention(pipe, kind: str) -> None:
+    """``sdpa``: ``torch.nn.functional.scaled_dot_product_attention``; ``classic``: matmul + softmax."""
+    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+
+    if kind not in ATTENTIONS:
+        raise OptionError(f"--attention {kind!r} is not known; use one of {', '.join(ATTENTIONS)}.")
+    for name in ("unet", "vae"):
+        model = getattr(pipe, name, None)
+        if model is not None and hasattr(model, "set_attn_processor") and getattr(model, "attn_processors", None):
+            model.set_attn_processor(AttnProcessor2_0() if kind == "sdpa" else AttnProcessor())
+
+
+def to_channels_last(pipe) -> None:
+    """NHWC memory format for the UNet's and VAE's convolutions (oneDNN / cuDNN prefer it)."""
+    for name in ("unet", "vae"):
+        model = getattr(pipe, name, None)
+        if model is not None:
+            model.to(memory_format=torch.channels_last)
+
+
+def low_memory(pipe, device: torch.device) -> None:
+    """For 8 GB machines / small GPUs: attention one slice at a time, VAE a frame and a tile at a time,
+    and on CUDA the models moved to the GPU only while they run."""
+    pipe.enable_attention_slicing("max")
+    vae = pipe.vae
+    for method in ("enable_slicing", "enable_tiling"):
+        if hasattr(vae, method):
+            try:
+                getattr(vae, method)()
+            except Exception:  # AutoencoderTiny's tiling needs sizes it may not support
+                pass
+    if device.type == "cuda":
+        pipe.enable_model_cpu_offload(device=device)
+
+
+def compile_unet(pipe, device: torch.device) -> None:
+    """``torch.compile`` the UNet on CUDA (a minute the first frame, then faster); on CPU it is skipped:
+    it needs a C++ toolchain there and did not pay on the 2-core machine we measure on."""
+    if device.type != "cuda":
+        notice("--compile works on CUDA only; running without it.")
+        return
+    pipe.unet = torch.compile(pipe.unet, mode="reduce-overhead", fullgraph=False)
+
+
+# ---------------------------------------------------------------- TAESD (--vae tiny)
+
+
+def load_taesd(spec: str, family: str, dtype: torch.dtype):
+    """``spec`` "tiny" → the family's TAESD (the tiny test model gets its own, built here); or a hub id / folder
+    of an ``AutoencoderTiny``. Missing offline → one-line ModelError naming the download."""
+    from diffusers import AutoencoderTiny
+
+    from .loader import _first_line, _hub_unreachable_message, hub_reachable, is_hub_id
+
+    if spec == "tiny":
+        if family == "tiny":
+            from .tiny_speed import ensure_tiny_taesd_folder
+
+            spec = str(ensure_tiny_taesd_folder())
+        else:
+            spec = TAESD_REPOS.get(family, TAESD_REPOS["sd1"])
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        try:
+            return AutoencoderTiny.from_pretrained(str(path), dtype=dtype, local_files_only=True)
+        except Exception as exc:
+            raise ModelError(f"TAESD folder {spec} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); "
+                             "pass a diffusers AutoencoderTiny folder such as a download of madebyollin/taesd") from None
+    if not is_hub_id(spec):
+        raise ModelError(f"TAESD {spec} does not exist; pass 'tiny', a hub id such as madebyollin/taesd, or its local folder")
+    try:
+        return AutoencoderTiny.from_pretrained(spec, dtype=dtype, local_files_only=True)
+    except Exception:
+        pass
+    if not hub_reachable():
+        raise ModelError(_hub_unreachable_message("TAESD (--vae tiny)", spec).replace(
+            "pass a local diffusers folder, or a single .safetensors/.ckpt file", "pass its local folder as --vae, or drop --vae tiny"))
+    try:
+        return AutoencoderTiny.from_pretrained(spec, dtype=dtype)
+    except Exception as exc:
+        raise ModelError(f"TAESD {spec!r} could not be downloaded ({type(exc).__name__}: {_first_line(exc)}); "
+                         f"run `huggingface-cli download {spec}` and pass the folder as --vae, or drop --vae tiny") from None
+
+
+# ---------------------------------------------------------------- LCM-LoRA
+
+
+def resolve_lcm_lora(spec: str, family: str) -> str:
+    """``auto`` → the family's LCM-LoRA (the tiny model's is built here); else a file, folder or hub id."""
+    if spec != "auto":
+        return spec
+    if family == "tiny":
+        from .tiny_speed import ensure_tiny_lcm_lora
+
+        return str(ensure_tiny_lcm_lora())
+    return LCM_LORA_REPOS.get(family, LCM_LORA_REPOS["sd1"])
+
+
+def load_lcm_lora(loaded, spec: str) -> str:
+    """Fuse the LCM-LoRA into the UNet (so it costs nothing per step) and record it; returns what was loaded."""
+    from .loader import _first_line, _hub_unreachable_message, _quiet_diffusers, hub_reachable, is_hub_id
+
+    pipe = loaded.pipe
+    source = resolve_lcm_lora(spec, loaded.family)
+    path = Path(source).expanduser()
+    way_out = "pass --lcm-lora FILE (a local pytorch_lora_weights.safetensors), or use another --preset"
+    if path.exists():
+        target = str(path)
+        kwargs = {}
+        if path.is_dir():
+            kwargs["weight_name"] = LCM_LORA_FILE
+    elif is_hub_id(source):
+        target, kwargs = source, {"weight_name": LCM_LORA_FILE}
+        from huggingface_hub import hf_hub_download
+
+        try:
+            hf_hub_download(source, LCM_LORA_FILE, local_files_only=True)
+        except Exception:
+            if not hub_reachable():
+                msg = _hub_unreachable_message("LCM-LoRA", source)
+                raise ModelError(msg.split(";")[0] + f"; {way_out}, or run `huggingface-cli download {source}` elsewhere and pass the file") from None
+    else:
+        raise ModelError(f"LCM-LoRA {source} does not exist; {way_out}")
+    try:
+        with _quiet_diffusers():
+            pipe.load_lora_weights(target, adapter_name="lcm", **kwargs)
+            pipe.fuse_lora(adapter_names=["lcm"], lora_scale=1.0)
+            pipe.unload_lora_weights()  # the fused weights stay; the adapter layers go (no per-step cost)
+    except Exception as exc:
+        raise ModelError(f"LCM-LoRA {source} does not fit model {loaded.name} ({loaded.family}): "
+                         f"{_first_line(exc)[:160]}; use the LCM-LoRA of this model family") from None
+    loaded.loras = list(loaded.loras) + [(f"lcm:{source}", 1.0)]
+    return source
+
+
+def is_turbo_model(name: str) -> bool:
+    """SD-Turbo / SDXL-Turbo style models (adversarially distilled: 1–2 steps, guidance 0)."""
+    return "turbo" in os.path.basename(str(name).rstrip("/")).lower()
+
+
+# ---------------------------------------------------------------- step cache (DeepCache idea)
+
+
+class StepCache:
+    """DeepCache (Ma et al., 2023): reuse the UNet's deep features between adjacent steps.
+
+    Every ``interval``-th step runs the whole UNet and keeps the output of the
+    second-to-last up block; the steps between run only ``conv_in``, the first
+    down block and the last up block (the full-resolution ones) on that cached
+    feature. ``reset()`` at each new frame. SD 1.x / 2.x-shaped UNets only.
+    """
+
+    def __init__(self, unet, interval: int) -> None:
+        if getattr(unet.config, "addition_embed_type", None) or getattr(unet.config, "class_embed_type", None):
+            raise OptionError("--step-cache works with SD 1.x / 2.x models only (this UNet has extra embeddings).")
+        self.unet = unet
+        self.interval = max(1, int(interval))
+        self.calls = 0
+        self.full_calls = 0
+        self.cached: torch.Tensor | None = None
+        self._forward = unet.forward
+        self._hook = unet.up_blocks[-2].register_forward_hook(self._keep)
+        unet.forward = self.forward
+
+    def _keep(self, module, args, output):
+        self.cached = output
+
+    def reset(self) -> None:
+        self.calls = 0
+        self.cached = None
+
+    def remove(self) -> None:
+        self._hook.remove()
+        self.unet.forward = self._forward
+
+    def forward(self, sample, timestep, encoder_hidden_states, *args, **kwargs):
+        full = self.calls % self.interval == 0 or self.cached is None or self.cached.shape[0] != sample.shape[0]
+        self.calls += 1
+        if full or args or kwargs.get("down_block_additional_residuals") is not None:
+            self.full_calls += 1
+            return self._forward(sample, timestep, encoder_hidden_states, *args, **kwargs)
+        return self._shallow(sample, timestep, encoder_hidden_states, kwargs)
+
+    def _shallow(self, sample, timestep, encoder_hidden_states, kwargs):
+        from diffusers.models.unets.unet_2d_condition import UNet2DConditionOutput
+
+        unet = self.unet
+        emb = unet.time_embedding(unet.get_time_embed(sample=sample, timestep=timestep), kwargs.get("timestep_cond"))
+        if unet.time_embed_act is not None:
+            emb = unet.time_embed_act(emb)
+        if unet.config.center_input_sample:
+            sample = 2 * sample - 1.0
+        sample = unet.conv_in(sample)
+        first = unet.down_blocks[0]
+        downsamplers, first.downsamplers = first.downsamplers, None  # its output feeds only the deep part
+        try:
+            if getattr(first, "has_cross_attention", False):
+                hidden, res = first(hidden_states=sample, temb=emb, encoder_hidden_states=encoder_hidden_states,
+                                    cross_attention_kwargs=kwargs.get("cross_attention_kwargs"))
+            else:
+                hidden, res = first(hidden_states=sample, temb=emb)
+        finally:
+            first.downsamplers = downsamplers
+        res = (sample,) + tuple(res)
+        last = unet.up_blocks[-1]
+        if getattr(last, "has_cross_attention", False):
+            out = last(hidden_states=self.cached, temb=emb, res_hidden_states_tuple=res,
+                       encoder_hidden_states=encoder_hidden_states, cross_attention_kwargs=kwargs.get("cross_attention_kwargs"))
+        else:
+            out = last(hidden_states=self.cached, temb=emb, res_hidden_states_tuple=res)
+        if unet.conv_norm_out is not None:
+            out = unet.conv_act(unet.conv_norm_out(out))
+        out = unet.conv_out(out)
+        if kwargs.get("return_dict", True):
+            return UNet2DConditionOutput(sample=out)
+        return (out,)
