@@ -61,7 +61,14 @@ def _outputs(output: str | Path | list | None) -> list[str]:
 
 
 def build_spec(source: str | Path | None, output: str | Path | list | None = None, *, method: str = "gif2gif",
-               **options: Any) -> JobSpec:
+               preset: str | None = None, **options: Any) -> JobSpec:
+    """``preset="quality" | "balanced" | "fast"`` sets the speed options not given (stylize/presets.py)."""
+    if preset:
+        from .stylize.presets import apply_preset
+
+        spec = build_spec(source, output, method=method, **options)
+        given = set(options) | {f for f in ("cfg_scale", "steps", "sampler") if f in options}
+        return apply_preset(spec, preset, given)
     media_kwargs = {_MEDIA_RENAMES[k]: options.pop(k) for k in list(options) if k in _MEDIA_RENAMES}
     names = options.pop("consistency", None)  # "per-frame,flow-warp": the CLI's --consistency
     if names is not None:
@@ -88,7 +95,8 @@ def stylize(source: str | Path | None, output: str | Path | list | None = None, 
     ``method="animatediff"`` (AnimateDiff video-to-video; ``motion_adapter``, ``context_length``, ``context_overlap``)
     or ``"img2vid"`` (Stable Video Diffusion; ``source=None`` with ``prompt=`` makes the still by txt2img;
     ``video_frames``, ``segments``, ``motion_bucket``, …: VideoOptions' fields); ``interpolate=2`` doubles any
-    method's frame rate."""
+    method's frame rate. ``preset="fast"`` (or "balanced", "quality") sets the speed options not given, e.g.
+    ``rotoscope.stylize("clip.mp4", "out.gif", prompt="ink drawing", preset="fast", threads=2)``."""
     spec = build_spec(source, output, method=method, overwrite=overwrite, **options)
     return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=overwrite,
                    progress=progress, cancel=cancel)

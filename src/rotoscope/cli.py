@@ -224,12 +224,12 @@ ResizeMode = Annotated[Optional[str], typer.Option(help="just-resize | crop-and-
 ClipSkip = Annotated[Optional[int], typer.Option(help="Skip the last N-1 CLIP layers (web-UI clip skip).", rich_help_panel="Look")]
 BatchSize = Annotated[Optional[int], typer.Option(help="Frames per model call.", rich_help_panel="Look")]
 Noise = Annotated[Optional[str], typer.Option(help="shared (every frame starts from the same noise) | per-frame.", rich_help_panel="Look")]
-Vae = Annotated[Optional[str], typer.Option(help="VAE override: hub id, folder or single file.", rich_help_panel="Model")]
+Vae = Annotated[Optional[str], typer.Option(help="VAE override: hub id, folder or single file; tiny = TAESD (madebyollin/taesd, fast encode/decode); model = the model's own.", rich_help_panel="Model")]
 Lora = Annotated[Optional[list[str]], typer.Option("--lora", help="LoRA file[:weight]; repeatable.", rich_help_panel="Model")]
 Embedding = Annotated[Optional[list[str]], typer.Option("--embedding", help="Textual-inversion embedding file; repeatable.", rich_help_panel="Model")]
 ModelConfig = Annotated[Optional[str], typer.Option("--model-config", help="Local diffusers folder whose configs a single-file checkpoint uses (needed offline).", rich_help_panel="Model")]
 Device = Annotated[str, typer.Option(help="auto (cuda → mps → cpu) | cpu | cuda | cuda:N | mps.", rich_help_panel="Model")]
-Dtype = Annotated[str, typer.Option(help="auto (fp16 on cuda, fp32 on cpu) | fp32 | fp16 | bf16.", rich_help_panel="Model")]
+Dtype = Annotated[str, typer.Option(help="auto (fp16 on cuda, fp32 on cpu) | fp32 | fp16 | bf16 | half (fp16 on cuda, bf16 on a cpu that has it).", rich_help_panel="Model")]
 MediaWidth = Annotated[Optional[int], typer.Option("--scale-width", help="Scale source frames to this width before stylising (aspect kept).", rich_help_panel="Media")]
 
 
@@ -310,7 +310,7 @@ def apply_consistency(spec, names: str | None, noise: str | None, **knobs):
 # -- model-side video methods (animatediff, img2vid) and interpolation ----------------------
 
 OptSource = Annotated[Optional[str], typer.Argument(help="Video (mp4, mov, webm, mkv, avi), GIF, animated WebP/APNG, image, folder of images or a glob. --method img2vid: an image, or none with -p (txt2img makes the still).", show_default=False)]
-MethodName = Annotated[str, typer.Option("--method", help="gif2gif (per-frame img2img) | animatediff (AnimateDiff video-to-video, motion module, context windows) | img2vid (Stable Video Diffusion from a still or a prompt).", rich_help_panel="Method")]
+MethodName = Annotated[str, typer.Option("--method", help="gif2gif (per-frame img2img) | keyframes (TemporalKit: keys stylised together in plates, flow propagation) | ebsynth (ControlNet keys, guided propagation) | animatediff (AnimateDiff video-to-video, motion module, context windows) | img2vid (Stable Video Diffusion from a still or a prompt).", rich_help_panel="Method")]
 MotionAdapter = Annotated[Optional[str], typer.Option("--motion-adapter", help="animatediff: motion adapter, hub id (default guoyww/animatediff-motion-adapter-v1-5-2; tiny with --model tiny), diffusers folder or .safetensors/.ckpt motion module.", rich_help_panel="Method")]
 ContextLength = Annotated[Optional[int], typer.Option("--context-length", help="animatediff: frames per context window, 2-32 (default 16, the motion module's training length).", rich_help_panel="Method")]
 ContextOverlap = Annotated[Optional[int], typer.Option("--context-overlap", help="animatediff: finished frames each later window repeats as anchors (default 4).", rich_help_panel="Method")]
@@ -341,6 +341,79 @@ def apply_video(spec, method: str, interpolate: int | None = None, **knobs):
             raise OptionError(f"--{key.replace('_', '-')} needs --method {_VIDEO_KNOBS[key]}.")
     output = replace(spec.output, interpolate=interpolate) if interpolate is not None else spec.output
     return replace(spec, method=method, video=replace(spec.video, **given), output=output)
+
+
+# -- speed (issue 10): presets and their pieces --------------------------------------------
+
+PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="quality | balanced | fast: sets the speed options below (the ones you give win). balanced = bf16 (CPU) / fp16 (CUDA) + step cache; fast = that + LCM-LoRA (4 steps, CFG 1) + TAESD, or 2 steps CFG 0 with an SD-Turbo model.", rich_help_panel="Speed")]
+LcmLora = Annotated[Optional[str], typer.Option("--lcm-lora", help="Fuse an LCM-LoRA: auto (the model family's, from the hub) | FILE | hub id | none. Use with --sampler LCM --steps 4 --cfg 1.", rich_help_panel="Speed")]
+Spacing = Annotated[Optional[str], typer.Option("--spacing", help="Timestep spacing: auto | leading | trailing (SD-Turbo) | linspace.", rich_help_panel="Speed")]
+ChannelsLast = Annotated[Optional[bool], typer.Option("--channels-last/--no-channels-last", help="NHWC memory format for UNet + VAE (pays on CUDA; measured no gain on CPU).", rich_help_panel="Speed")]
+AttentionOpt = Annotated[Optional[str], typer.Option("--attention", help="sdpa (PyTorch scaled-dot-product, default) | classic.", rich_help_panel="Speed")]
+Threads = Annotated[Optional[int], typer.Option("--threads", help="CPU threads for the model (0 = torch's default: one per core).", rich_help_panel="Speed")]
+LowMemory = Annotated[bool, typer.Option("--low-memory", help="For 8 GB machines / small GPUs: attention slicing, VAE slicing + tiling, CUDA CPU offload. Combine with --dtype half.", rich_help_panel="Speed")]
+CompileOpt = Annotated[bool, typer.Option("--compile", help="torch.compile the UNet (CUDA only; the first frame is slow).", rich_help_panel="Speed")]
+ReuseThreshold = Annotated[Optional[float], typer.Option("--reuse-threshold", help="Similar-frame reuse: a frame whose source differs from the last computed one by less than this (mean |Δ|, 0-255) reuses its output. 0 = off (default); 1-3 for still shots.", rich_help_panel="Speed")]
+StepCacheOpt = Annotated[Optional[int], typer.Option("--step-cache", help="DeepCache-style: run the whole UNet every N-th step, only its outer blocks between (0 = off; 2 in --preset balanced).", rich_help_panel="Speed")]
+
+
+def speed_options(spec, preset, given, *, lcm_lora=None, spacing=None, channels_last=None, attention=None, threads=None,
+                  low_memory=False, compile_=False, reuse_threshold=None, step_cache=None):
+    """The speed pieces the user gave, then --preset for the rest (stylize/presets.py). ``given``: the names of
+    the look options the user gave explicitly (they win over the preset)."""
+    from .stylize.presets import apply_preset
+
+    model = {k: v for k, v in dict(lcm_lora=lcm_lora, channels_last=channels_last, attention=attention,
+                                   threads=threads).items() if v is not None}
+    if model.get("lcm_lora", "").lower() in ("none", "off"):
+        model["lcm_lora"] = None
+    if low_memory:
+        model["low_memory"] = True
+    if compile_:
+        model["compile"] = True
+    if spec.model.vae in ("model", "none"):  # --vae model: the model's own VAE, also under --preset fast
+        model["vae"] = None
+    style = {k: v for k, v in dict(timestep_spacing=spacing, reuse_threshold=reuse_threshold,
+                                   step_cache=step_cache).items() if v is not None}
+    spec = replace(spec, model=replace(spec.model, **model), style=replace(spec.style, **style))
+    named = {k for k, v in given.items() if v is not None} | set(model) | set(style)
+    return apply_preset(spec, preset, named)
+
+
+# -- ControlNet and the keyframe methods (keyframes, ebsynth) ------------------------------
+
+Control = Annotated[Optional[list[str]], typer.Option("--control", help="ControlNet unit TYPE[:WEIGHT[:START-END]], repeatable (multi-ControlNet): canny | tile (no annotator weights) | depth | softedge | lineart | openpose (annotator models, or --control-image-dir). Weight 0-2 (default 1); START-END: fraction of the denoising steps (default 0-1).", rich_help_panel="ControlNet")]
+ControlImageDir = Annotated[Optional[list[str]], typer.Option("--control-image-dir", help="Precomputed control frames [TYPE=]DIR (one image per frame, natural order) instead of the annotator; repeatable, in --control order.", rich_help_panel="ControlNet")]
+ControlModel = Annotated[Optional[list[str]], typer.Option("--control-model", help="ControlNet for a type: TYPE=MODEL (hub id, diffusers folder, .safetensors file or tiny). Default: lllyasviel/control_v11*_sd15_TYPE (tiny with --model tiny).", rich_help_panel="ControlNet")]
+Keys = Annotated[Optional[str], typer.Option("--keys", help="Keyframes: every:N (default every:10) | auto (by change, as ebsynth_utility) | 0,12,30 (0-based, after media options).", rich_help_panel="Keyframes")]
+KeyMeasure = Annotated[Optional[str], typer.Option("--key-measure", help="--keys auto: edge (Canny maps, default) | pixel difference.", rich_help_panel="Keyframes")]
+KeyThreshold = Annotated[Optional[float], typer.Option("--key-threshold", help="--keys auto: change from the last key (0-255) that makes a new key (default 8.5).", rich_help_panel="Keyframes")]
+KeyMinGap = Annotated[Optional[int], typer.Option("--key-min-gap", help="--keys auto: frames at least between keys, cuts excepted (default 10).", rich_help_panel="Keyframes")]
+KeyMaxGap = Annotated[Optional[int], typer.Option("--key-max-gap", help="--keys auto: frames at most between keys (default 300).", rich_help_panel="Keyframes")]
+Plate = Annotated[Optional[str], typer.Option("--plate", help="keyframes: keys tiled COLSxROWS into one image and stylised together (default 2x2).", rich_help_panel="Keyframes")]
+KeyColorMatch = Annotated[Optional[bool], typer.Option("--key-color-match/--no-key-color-match", help="Match every key's colours to the first key's (default off).", rich_help_panel="Keyframes")]
+Refine = Annotated[Optional[bool], typer.Option("--refine/--no-refine", help="ebsynth: patch-based refinement guided by the source where the flow warp is unreliable (default on).", rich_help_panel="Keyframes")]
+
+_KEY_KNOBS = ("keys", "key_measure", "key_threshold", "key_min_gap", "key_max_gap", "plate", "key_color_match", "refine")
+
+
+def apply_control_keys(spec, control, control_image_dir=None, control_model=None, **knobs):
+    """--control units and the keyframe options into the spec; key options need --method keyframes or ebsynth,
+    and ebsynth with a diffusion model gets canny guidance unless --control says otherwise."""
+    from .errors import OptionError
+    from .jobs.spec import KEYFRAME_METHODS
+    from .stylize.control import ControlOptions, assign_control_extras, parse_control
+
+    units = [parse_control(text) for text in control or []]
+    if (control_image_dir or control_model) and not units:
+        raise OptionError("--control-image-dir and --control-model need a --control unit.")
+    if not units and spec.method == "ebsynth" and not spec.model.model.startswith("classic:"):
+        units = [ControlOptions("canny")]
+    units = assign_control_extras(units, control_image_dir, control_model)
+    given = {k: v for k, v in knobs.items() if v is not None}
+    if given and spec.method not in KEYFRAME_METHODS:
+        raise OptionError(f"--{next(iter(given)).replace('_', '-')} needs --method keyframes or ebsynth.")
+    return replace(spec, control=units or spec.control, keys=replace(spec.keys, **given))
 
 
 def build_spec(source, *, from_, prompt, negative_prompt, model, seed, steps, cfg, strength, sampler, width, height,
@@ -402,12 +475,25 @@ def run(
     video_fps: VideoFps = None, motion_bucket: MotionBucket = None, noise_aug: NoiseAug = None,
     video_cfg: VideoCfg = None, decode_chunk: DecodeChunk = None, segments: Segments = None,
     interpolate: Interpolate = None,
+    control: Control = None, control_image_dir: ControlImageDir = None, control_model: ControlModel = None,
+    keys: Keys = None, key_measure: KeyMeasure = None, key_threshold: KeyThreshold = None, key_min_gap: KeyMinGap = None,
+    key_max_gap: KeyMaxGap = None, plate: Plate = None, key_color_match: KeyColorMatch = None, refine: Refine = None,
+    preset: PresetOpt = None, lcm_lora: LcmLora = None, spacing: Spacing = None, channels_last: ChannelsLast = None,
+    attention: AttentionOpt = None, threads: Threads = None, low_memory: LowMemory = False, compile_: CompileOpt = False,
+    reuse_threshold: ReuseThreshold = None, step_cache: StepCacheOpt = None,
     overwrite: Overwrite = False, as_json: Json = False,
 ) -> None:
     """Stylise every frame with img2img under one prompt and seed (the gif2gif workflow), resumably;
+    or stylise keyframes and carry them along the flow (--method keyframes | ebsynth);
     or animate with the motion inside the model (--method animatediff | img2vid).
 
     Example: rotoscope run samples/cup.mp4 -p "ink drawing" --model classic:cartoon --duration 3 --fps 10 --scale-width 320 -o out/cup.gif
+
+    Example: rotoscope run samples/cup.mp4 -p "ink drawing" --model tiny --control canny --control tile:0.5:0-0.6 --max-frames 8 -o out/cup-cn.gif
+
+    Example: rotoscope run samples/cup.mp4 --method keyframes --keys every:10 --plate 2x2 -p "ink drawing" --model tiny --max-frames 30 -o out/cup-kf.gif
+
+    Example: rotoscope run samples/cup.mp4 --method ebsynth --keys auto --control canny -p "ink drawing" --model tiny --max-frames 30 -o out/cup-eb.gif
 
     Example: rotoscope run samples/cup.mp4 --method animatediff -p "ink drawing" --model tiny --max-frames 32 --interpolate 2 -o out/cup-ad.gif
 
@@ -428,11 +514,17 @@ def run(
                        context_overlap=context_overlap, video_model=video_model, video_frames=video_frames,
                        video_fps=video_fps, motion_bucket=motion_bucket, noise_aug=noise_aug, video_cfg=video_cfg,
                        decode_chunk=decode_chunk, segments=segments)
+    spec = apply_control_keys(spec, control, control_image_dir, control_model, keys=keys, key_measure=key_measure,
+                              key_threshold=key_threshold, key_min_gap=key_min_gap, key_max_gap=key_max_gap, plate=plate,
+                              key_color_match=key_color_match, refine=refine)
     spec = apply_consistency(spec, consistency, noise, flow=flow, color_match_reference=color_match_reference,
                              color_match_interval=color_match_interval, loopback_alpha=loopback_alpha,
                              loopback_decay=loopback_decay, flow_warp_weight=flow_warp_weight,
                              flow_warp_fuse=flow_warp_fuse, cross_frame_refs=cross_frame_refs,
                              deflicker_strength=deflicker_strength)
+    spec = speed_options(spec, preset, dict(steps=steps, cfg_scale=cfg, sampler=sampler, vae=vae), lcm_lora=lcm_lora,
+                         spacing=spacing, channels_last=channels_last, attention=attention, threads=threads,
+                         low_memory=low_memory, compile_=compile_, reuse_threshold=reuse_threshold, step_cache=step_cache)
     progress = RichProgress()
     try:
         result = run_job(spec, job_dir=job, frames=frames, overwrite=overwrite, progress=progress)
@@ -466,6 +558,8 @@ def preview(
     mask_from_alpha: MaskAlpha = False, invert_mask: InvertMask = False, mask_blur: MaskBlur = None,
     inpaint_area: InpaintArea = None, padding: Padding = None, masked_content: MaskedContent = None,
     mask_hold_last: MaskHoldLast = False,
+    preset: PresetOpt = None, lcm_lora: LcmLora = None, spacing: Spacing = None, threads: Threads = None,
+    low_memory: LowMemory = False,
 ) -> None:
     """Stylise one frame with several seeds (× strengths) into a labelled grid; then run with --seed S.
 
@@ -485,6 +579,8 @@ def preview(
                       model_config=model_config,
                       mask=mask_options(mask, mask_rect, mask_ellipse, mask_key, mask_from_alpha, invert_mask, mask_blur,
                                         inpaint_area, padding, masked_content, mask_hold_last))
+    spec = speed_options(spec, preset, dict(steps=steps, cfg_scale=cfg, sampler=sampler, vae=vae), lcm_lora=lcm_lora,
+                         spacing=spacing, threads=threads, low_memory=low_memory)
     try:
         values = [float(s) for s in strengths.split(",")] if strengths else None
     except ValueError:
@@ -495,6 +591,41 @@ def preview(
         out.print(f"wrote {result.overlay} (mask outline and only-masked crop box)")
     for tile in result.tiles:
         out.print(f"  seed {tile.seed}  strength {tile.strength:g}  {tile.path}")
+
+
+# -- keys ---------------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def keys(
+    source: Source,
+    keys: Keys = None, key_measure: KeyMeasure = None, key_threshold: KeyThreshold = None,
+    key_min_gap: KeyMinGap = None, key_max_gap: KeyMaxGap = None,
+    sheet: Annotated[Path, typer.Option("--sheet", help="Contact sheet of the keyframes (PNG).")] = Path("out/keys.png"),
+    start: Start = 0.0, duration: Duration = None, fps: Fps = None, every_nth: EveryNth = 1,
+    max_frames: MaxFrames = None, scale_width: MediaWidth = None, background: Background = None,
+    as_json: Json = False,
+) -> None:
+    """Show which frames the keyframe methods would stylise (0-based, after the media options), and a contact sheet.
+
+    Example: rotoscope keys samples/cup.mp4 --fps 10 --keys auto --key-min-gap 5 --json
+    """
+    from .methods.keys import KeyOptions, keys_of_clip
+
+    given = dict(keys=keys, key_measure=key_measure, key_threshold=key_threshold, key_min_gap=key_min_gap,
+                 key_max_gap=key_max_gap)
+    options = KeyOptions(**{k: v for k, v in given.items() if v is not None})
+    media = media_options(start, duration, fps, every_nth, max_frames, scale_width, None, background)
+    media.validate()
+    selection = keys_of_clip(source, media, options, sheet)
+    if as_json:
+        out.print_json(json.dumps({"keys": selection.keys, "cuts": selection.cuts, "sheet": str(sheet)}))
+        return
+    out.print(f"{len(selection.keys)} keys: {', '.join(map(str, selection.keys))}")
+    if selection.cuts:
+        out.print(f"scene cuts at: {', '.join(map(str, selection.cuts))}")
+    out.print(f"wrote {sheet}")
 
 
 # -- score -------------------------------------------------------------------------------

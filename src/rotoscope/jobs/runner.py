@@ -102,17 +102,20 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         # Load the model before decoding (a missing or unreachable model fails
         # in seconds, not after the clip is cut), unless the job is already finished.
         stylizer = None if _finished(job, frames, spec) or fix is not None else build_stylizer(
-            spec.model, spec.style, spec.mask, method=spec.method, video=spec.video)
+            spec.model, spec.style, spec.mask, method=spec.method, video=spec.video, control=spec.control)
         if not spec.source and job.timeline() is None:  # img2vid from a prompt: txt2img makes the still first
             from ..methods.img2vid import ensure_still, still_size
 
             stylizer = stylizer or build_stylizer(spec.model, spec.style, method=spec.method, video=spec.video)
             ensure_still(job, spec, stylizer, still_size(spec.style))
-        fixer = build_stylizer(fix_spec.model, fix_spec.style, fix) if fix is not None else None
+        fixer = build_stylizer(fix_spec.model, fix_spec.style, fix, control=fix_spec.control) if fix is not None else None
         progress.start("decode", None)
         timeline = _method_timeline(spec, job.extract(_extract_spec(spec), on_frame=lambda _: progress.advance()))
         progress.finish()
         redo = parse_frame_range(frames, len(timeline)) if frames is not None else []
+        expand = getattr(get_method(spec.method), "expand_redo", None)
+        if redo and fix is None and expand is not None:  # keyframe methods: frames carried from a redone key follow it
+            redo = expand(redo, len(timeline), spec.keys, job.source_image)
         if redo and fix is None:
             job.clear_outputs(redo)
         skip = set(redo) if fix is not None and fix.inpaint_base == "source" else set()
@@ -121,9 +124,11 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         size = _output_size(spec, first.shape[1], first.shape[0])
         infotext = with_mask_fields(format_infotext(spec, seed=spec.style.seed, size=size), spec.mask)
         if todo:
-            stylizer = stylizer or build_stylizer(spec.model, spec.style, spec.mask, method=spec.method, video=spec.video)
+            stylizer = stylizer or build_stylizer(spec.model, spec.style, spec.mask, method=spec.method, video=spec.video,
+                                                  control=spec.control)
             context = MethodContext(stylizer, spec.style, spec.style.seed, previous=job.output_image,
-                                    consistency=spec.consistency, source=job.source_image, video=spec.video)
+                                    consistency=spec.consistency, source=job.source_image, video=spec.video,
+                                    count=len(timeline), keys=spec.keys)
             if spec.mask.active:
                 from ..media.masks import FrameMasks
 

@@ -18,13 +18,16 @@ from typing import Any
 from ..consistency.options import ConsistencyOptions
 from ..errors import OptionError
 from ..media.options import MediaOptions, OutputOptions
+from ..methods.keys import KeyOptions
 from ..methods.video_options import VideoOptions
 from ..models.options import ModelOptions
+from ..stylize.control import ControlOptions
 from ..stylize.mask_options import MaskOptions
 from ..stylize.options import StyleOptions
 
-METHODS = ("gif2gif", "animatediff", "img2vid")
+METHODS = ("gif2gif", "animatediff", "img2vid", "keyframes", "ebsynth")
 VIDEO_METHODS = ("animatediff", "img2vid")  # the model sees many frames at once; VideoOptions apply
+KEYFRAME_METHODS = ("keyframes", "ebsynth")  # keys stylised, the rest propagated along the flow; KeyOptions apply
 
 
 @dataclass
@@ -38,6 +41,8 @@ class JobSpec:
     mask: MaskOptions = field(default_factory=MaskOptions)  # no mask source = plain img2img
     consistency: ConsistencyOptions = field(default_factory=ConsistencyOptions)  # noise mode: style.noise
     video: VideoOptions = field(default_factory=VideoOptions)  # animatediff / img2vid only
+    control: list[ControlOptions] = field(default_factory=list)  # ControlNet units (none = plain img2img / inpaint)
+    keys: KeyOptions = field(default_factory=KeyOptions)  # keyframes / ebsynth only
 
     def validate(self) -> None:
         if self.method not in METHODS:
@@ -64,6 +69,7 @@ class JobSpec:
                 raise OptionError("a SOURCE (video, GIF, image or folder) is needed; only --method img2vid starts from a prompt alone (-p).")
             if not self.style.prompt.strip():
                 raise OptionError("--method img2vid needs a still: give an IMAGE, or -p PROMPT to make one with txt2img first.")
+        self._validate_control_and_keys()
         if self.method not in VIDEO_METHODS:
             return
         self.video.validate()
@@ -77,6 +83,30 @@ class JobSpec:
         if model_side:
             raise OptionError(f"--consistency {', '.join(model_side)} works per frame (gif2gif); --method {self.method} keeps "
                               "frames steady in the model. Only deflicker (at encoding) combines with it.")
+
+    def _validate_control_and_keys(self) -> None:
+        """ControlNet units (img2img / inpaint with a diffusers model) and the keyframe methods' options."""
+        for unit in self.control:
+            unit.validate()
+        if self.control:
+            if self.model.model.startswith("classic:"):
+                raise OptionError("--control needs a diffusion model (--model); classic styles have no ControlNet.")
+            if self.method in VIDEO_METHODS:
+                raise OptionError(f"--control works with --method gif2gif, keyframes and ebsynth, not {self.method}.")
+            from ..stylize.control import check_annotators
+
+            check_annotators(self.control)
+        if self.method not in KEYFRAME_METHODS:
+            return
+        self.keys.validate()
+        if self.mask.active:
+            raise OptionError(f"--method {self.method} does not take masks; use --method gif2gif for inpainting.")
+        from ..consistency import TECHNIQUES
+
+        model_side = [n for n in self.consistency.techniques if TECHNIQUES[n].stage == "stylize"]
+        if model_side:
+            raise OptionError(f"--consistency {', '.join(model_side)} works per frame (gif2gif); --method {self.method} carries "
+                              "keyframes along the flow instead. Only deflicker (at encoding) combines with it.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -113,7 +143,13 @@ class JobSpec:
             data.pop("consistency", None)  # likewise jobs without consistency techniques (their knobs do nothing)
         if data.get("method") not in VIDEO_METHODS:
             data.pop("video", None)  # video options do nothing for gif2gif: its keys stay as they were
-        return _digest(data)
+        if not data.get("control"):
+            data.pop("control", None)  # jobs without ControlNet keep their keys
+        if data.get("method") not in KEYFRAME_METHODS:
+            data.pop("keys", None)  # key options do nothing outside the keyframe methods
+        from ..stylize.presets import speed_look_fields
+
+        return _digest(speed_look_fields(data))  # speed options: only those that change the look, when set
 
 
 def _digest(data: Any) -> str:

@@ -18,6 +18,7 @@ from ..consistency.options import ConsistencyOptions
 from ..media.frames import Frame
 from ..stylize.base import Stylizer
 from ..stylize.options import StyleOptions
+from .keys import KeyOptions
 from .video_options import VideoOptions
 
 
@@ -34,6 +35,9 @@ class MethodContext:
     source: Callable[[int], np.ndarray | None] = lambda i: None  # source frame i (flow needs the previous one)
     # options of the model-side video methods (animatediff windows, img2vid segments); gif2gif ignores them
     video: VideoOptions = field(default_factory=VideoOptions)
+    # the keyframe methods (keyframes, ebsynth): the clip's length (every source frame is ``source(i)``) and their options
+    count: int = 0
+    keys: KeyOptions = field(default_factory=KeyOptions)
 
 
 class Method(Protocol):

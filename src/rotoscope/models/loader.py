@@ -89,10 +89,14 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
-    """``auto`` → fp16 on CUDA, fp32 elsewhere."""
+    """``auto`` → fp16 on CUDA, fp32 elsewhere; ``half`` → fp16 on CUDA/MPS, bf16 on a CPU that has it (models/speed.py)."""
     table = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
     if name == "auto":
         return torch.float16 if device.type == "cuda" else torch.float32
+    if name == "half":
+        from .speed import resolve_half
+
+        return resolve_half(device)
     if name not in table:
         raise OptionError(f"dtype {name!r} is not known: use auto, fp32, fp16 or bf16")
     if name == "fp16" and device.type == "cpu":
@@ -307,7 +311,11 @@ def load_pipeline(options: ModelOptions, kind: str = "img2img") -> LoadedModel:
     if kind == "img2img" and inpaint_unet:
         raise ModelError(f"model {name} is an inpainting model (9-channel UNet); use it with a mask, or pick an ordinary model")
 
-    if options.vae:
+    if options.vae == "tiny" or (is_hub_id(options.vae or "") and "taesd" in options.vae.lower()):  # TAESD (models/speed.py)
+        from .speed import load_taesd
+
+        pipe.vae = load_taesd(options.vae, family, dtype)
+    elif options.vae:
         pipe.vae = _load_vae(options.vae, dtype, options.config)
 
     pipe.to(device)
@@ -316,6 +324,11 @@ def load_pipeline(options: ModelOptions, kind: str = "img2img") -> LoadedModel:
         _apply_loras(loaded, options.loras)
     for emb in options.embeddings:
         loaded.tokens.append(_load_embedding(loaded, emb))
+    from .speed import apply_speed, load_lcm_lora
+
+    if options.lcm_lora:
+        load_lcm_lora(loaded, options.lcm_lora)
+    apply_speed(loaded, options)
     pipe.set_progress_bar_config(disable=True)
     return loaded
 

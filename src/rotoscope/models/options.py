@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ..errors import OptionError
 
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
-DTYPES = ("auto", "fp32", "fp16", "bf16")
+DTYPES = ("auto", "fp32", "fp16", "bf16", "half")  # half: fp16 on CUDA/MPS, bf16 on a CPU with bf16 instructions
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -28,6 +28,13 @@ class ModelOptions:
     dtype: str = "auto"  # auto (fp16 on cuda, fp32 elsewhere) | fp32 | fp16 | bf16
     # local diffusers folder whose configs a single-file model uses (needed offline)
     config: str | None = None
+    # speed pieces (models/speed.py; presets in stylize/presets.py). vae="tiny" is TAESD.
+    lcm_lora: str | None = None  # "auto" (the family's LCM-LoRA) | file | folder | hub id; fused into the UNet
+    channels_last: bool = False  # NHWC memory format for UNet + VAE
+    attention: str = "sdpa"  # sdpa (torch scaled-dot-product) | classic
+    threads: int = 0  # torch intra-op threads; 0 = torch's default (doesn't change the look)
+    low_memory: bool = False  # attention slicing, VAE slicing + tiling, CUDA model offload (8 GB machines)
+    compile: bool = False  # torch.compile the UNet (CUDA only)
 
     def validate(self) -> "ModelOptions":
         if not isinstance(self.model, str) or not self.model.strip():
@@ -36,6 +43,10 @@ class ModelOptions:
             raise OptionError(f"device {self.device!r} is not known: use auto, cpu, cuda, cuda:N or mps")
         if self.dtype not in DTYPES:
             raise OptionError(f"dtype {self.dtype!r} is not known: use one of {', '.join(DTYPES)}")
+        if self.attention not in ("sdpa", "classic"):
+            raise OptionError(f"--attention {self.attention!r} is not known: use sdpa or classic")
+        if not 0 <= int(self.threads) <= 1024:
+            raise OptionError(f"--threads {self.threads} must be between 0 (torch's default) and 1024")
         for item in self.loras:
             if not (isinstance(item, (tuple, list)) and len(item) == 2):
                 raise OptionError(f"LoRA {item!r} is not (path, weight): write it as FILE[:WEIGHT]")

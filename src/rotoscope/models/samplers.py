@@ -61,8 +61,9 @@ def resolve_sampler(name: str) -> tuple[str, dict]:
     )
 
 
-def make_scheduler(name: str, base_config) -> SchedulerMixin:
-    """A scheduler for sampler ``name`` built from a pipeline's scheduler config."""
+def make_scheduler(name: str, base_config, spacing: str = "auto") -> SchedulerMixin:
+    """A scheduler for sampler ``name`` built from a pipeline's scheduler config; ``spacing`` other than
+    "auto" sets its timestep spacing ("trailing" for SD-Turbo style models, so one step starts at t = 999)."""
     cls_name, overrides = resolve_sampler(name)
     cls = getattr(diffusers, cls_name)
     config = dict(base_config)
@@ -71,6 +72,8 @@ def make_scheduler(name: str, base_config) -> SchedulerMixin:
         if key not in overrides:
             config.pop(key, None)
     config.update(overrides)
+    if spacing and spacing != "auto":
+        config["timestep_spacing"] = spacing
     try:
         return cls.from_config(config)
     except ImportError as exc:  # LMS needs scipy, DPMSolverSDE torchsde

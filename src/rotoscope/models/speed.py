@@ -244,8 +244,13 @@ class StepCache:
         self.full_calls = 0
         self.cached: torch.Tensor | None = None
         self._forward = unet.forward
-        self._hook = unet.up_blocks[-2].register_forward_hook(self._keep)
-        unet.forward = self.forward
+        self._hook = None
+        self.attach()
+
+    def attach(self) -> None:
+        if self._hook is None:
+            self._hook = self.unet.up_blocks[-2].register_forward_hook(self._keep)
+            self.unet.forward = self.forward
 
     def _keep(self, module, args, output):
         self.cached = output
@@ -255,8 +260,12 @@ class StepCache:
         self.cached = None
 
     def remove(self) -> None:
-        self._hook.remove()
-        self.unet.forward = self._forward
+        """Back to the plain UNet (``attach()`` installs it again)."""
+        if self._hook is not None:
+            self._hook.remove()
+            self._hook = None
+            self.unet.forward = self._forward
+        self.cached = None
 
     def forward(self, sample, timestep, encoder_hidden_states, *args, **kwargs):
         full = self.calls % self.interval == 0 or self.cached is None or self.cached.shape[0] != sample.shape[0]

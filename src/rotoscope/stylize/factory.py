@@ -13,7 +13,23 @@ def is_classic(model: str) -> bool:
 
 
 def build_stylizer(model: ModelOptions, style: StyleOptions, mask: "MaskOptions | None" = None, *,
-                   method: str = "gif2gif", video=None) -> Stylizer:
+                   method: str = "gif2gif", video=None, control=None) -> Stylizer:
+    """The job's Stylizer (see :func:`_build_stylizer`); with ``control`` (stylize/control.py ControlOptions units)
+    its img2img / inpaint pipeline becomes the ControlNet variant of the same components."""
+    stylizer = _build_stylizer(model, style, mask, method=method, video=video)
+    if control:
+        from .control import attach
+
+        if is_classic(model.model) or not hasattr(stylizer, "loaded"):
+            from ..errors import OptionError
+
+            raise OptionError(f"--control needs a diffusion model (--model) and img2img or inpainting; not {model.model} / --method {method}.")
+        attach(stylizer, control, model)
+    return stylizer
+
+
+def _build_stylizer(model: ModelOptions, style: StyleOptions, mask: "MaskOptions | None" = None, *,
+                    method: str = "gif2gif", video=None) -> Stylizer:
     """Load the model once for the whole job; with an active ``mask``, the inpaint stylizer;
     for ``method`` animatediff / img2vid, their video stylizer (stylize/video.py, ``video``: VideoOptions)."""
     if method in ("animatediff", "img2vid"):

@@ -11,6 +11,7 @@ from ..models.samplers import make_scheduler
 from ..notices import notice
 from .options import StyleOptions
 from .resize import processing_size, resize
+from .speed import FrameReuse, note_schedule
 
 # CLIP reads 77 tokens including start and end: 75 are the user's.
 PROMPT_TOKENS = 75
@@ -30,7 +31,14 @@ class DiffusersImg2Img:
         self.style = style
         self.name = loaded.name
         self.strength = style.strength  # a per-call knob: preview sweeps it on one loaded model
-        self.pipe.scheduler = make_scheduler(style.sampler, self.pipe.scheduler.config)
+        self.pipe.scheduler = make_scheduler(style.sampler, self.pipe.scheduler.config, spacing=style.timestep_spacing)
+        self.reuse = FrameReuse(style.reuse_threshold)  # similar-frame reuse (off at 0)
+        self.step_cache = None  # DeepCache-style step reuse (models/speed.py StepCache), with style.step_cache > 1
+        if style.step_cache > 1:
+            from ..models.speed import StepCache
+
+            self.step_cache = StepCache(self.pipe.unet, style.step_cache)
+        self._scheduled: dict[float, int] = {}
         self.size: tuple[int, int] | None = None
         self._embeds: dict[str, torch.Tensor] | None = None
         self.attention = None  # a consistency.attention.CrossFrameController, once installed
@@ -40,6 +48,10 @@ class DiffusersImg2Img:
         """Install cross-frame attention on the UNet's self-attention layers (consistency/attention.py)."""
         from ..consistency.attention import install
 
+        if self.step_cache is not None:
+            from ..errors import OptionError
+
+            raise OptionError("--step-cache skips the deep attention layers on some steps; it does not combine with --consistency cross-frame-attention.")
         install(self.pipe.unet, controller)
         self.attention = controller
 
@@ -87,17 +99,41 @@ class DiffusersImg2Img:
             self.size = processing_size(first.shape[1], first.shape[0], self.style.width, self.style.height)
         bases = init if init is not None else frames
         images = [resize(np.ascontiguousarray(b[..., :3]), self.size, self.style.resize_mode) for b in bases]
+        key = (seed, self.strength)
+        plan = self.reuse.plan(images, key)  # similar-frame reuse (stylize/speed.py): None = compute
+        todo = [i for i, p in enumerate(plan) if p is None]
+        if len(todo) < len(images):
+            pick = lambda items: None if items is None else [items[i] for i in todo]  # noqa: E731
+            computed = self.stylize(pick(frames), seed=seed, indices=pick(indices), init=pick(init), mask=pick(mask),
+                                    control=pick(control)) if todo else []
+            return self.reuse.fill(images, plan, dict(zip(todo, computed)), key)
+        if self.step_cache is not None:
+            self.step_cache.reset()
+        if self.strength not in self._scheduled:  # ≥ 1 denoising step even at low strength (noticed once)
+            self._scheduled[self.strength] = note_schedule(self.style.steps, self.strength)
         with torch.inference_mode(), self._attention_frame():
             result = self.pipe(
                 image=[Image.fromarray(img) for img in images],
                 strength=self.strength,
-                num_inference_steps=self.style.steps,
+                num_inference_steps=self._scheduled[self.strength],
                 guidance_scale=self.style.cfg_scale,
                 generator=self.generators(seed, indices),
                 output_type="np",
                 **self._prompt_kwargs(len(images)),
+                **self._control_kwargs(frames, indices, control),
             ).images
-        return [np.clip(np.rint(r * 255), 0, 255).astype(np.uint8) for r in result]
+        out = [np.clip(np.rint(r * 255), 0, 255).astype(np.uint8) for r in result]
+        return self.reuse.fill(images, plan, dict(enumerate(out)), key) if self.reuse.active else out
+
+    #: ControlNet units (stylize/control.py ControlUnits), once attached; ``control`` per frame overrides the annotators
+    control = None
+
+    def _control_kwargs(self, frames, indices, control) -> dict:
+        if self.control is None:
+            return {}
+        if control is None:
+            control = [self.control.annotate(f, i) for f, i in zip(frames, indices)]
+        return self.control.pipe_kwargs(control, self.size, self.style.resize_mode)
 
     def infotext_fields(self) -> dict[str, str]:
-        return {}
+        return self.control.infotext_fields() if self.control is not None else {}

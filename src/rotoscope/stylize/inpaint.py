@@ -37,6 +37,7 @@ from .img2img import DiffusersImg2Img
 from .mask_options import MaskOptions
 from .masking import blur_mask, composite, fill, only_masked_region
 from .options import StyleOptions
+from .speed import schedule_steps
 from .resize import processing_size, resize
 
 
@@ -50,6 +51,7 @@ class Prepared:
     mask: np.ndarray  # processing-size blurred mask given to the model
     alpha: np.ndarray  # H×W paste-back mask
     region: tuple[int, int, int, int] | None  # only masked: the crop box
+    control: list[np.ndarray] | None = None  # ControlNet images (per unit), cut and sized like ``image``
 
 
 def prepare(base: np.ndarray, start: np.ndarray, mask: np.ndarray, options: MaskOptions,
@@ -73,6 +75,14 @@ def prepare(base: np.ndarray, start: np.ndarray, mask: np.ndarray, options: Mask
     if options.masked_content != "original":
         image = fill(image, model_mask)
     return Prepared(slot, base, image, model_mask, alpha, region)
+
+
+def _like_image(control: np.ndarray, item: Prepared, size: tuple[int, int], resize_mode: str) -> np.ndarray:
+    """A full-frame control image cut and sized as the frame was for the model (only masked: its crop box)."""
+    if item.region is not None:
+        x1, y1, x2, y2 = item.region
+        return resize(np.ascontiguousarray(control[y1:y2, x1:x2]), size, "resize-and-fill")
+    return resize(np.ascontiguousarray(control), size, resize_mode)
 
 
 def paste_back(item: Prepared, generated: np.ndarray, resize_mode: str) -> np.ndarray:
@@ -124,6 +134,9 @@ class DiffusersInpaint(DiffusersImg2Img):
                 _empty_notice(indices[i])
                 results[i] = base.copy()
                 continue
+            if self.control is not None:
+                full = control[i] if control is not None else self.control.annotate(_rgb(frame), indices[i])
+                item.control = [_like_image(c, item, size, self.style.resize_mode) for c in full]
             groups.setdefault(size, []).append(item)
         for size, items in groups.items():
             generated = self._run(items, size, seed, [indices[it.slot] for it in items])
@@ -146,12 +159,13 @@ class DiffusersInpaint(DiffusersImg2Img):
                 height=h,
                 width=w,
                 strength=self.strength,
-                num_inference_steps=self.style.steps,
+                num_inference_steps=schedule_steps(self.style.steps, self.strength),  # ≥ 1 step (stylize/speed.py)
                 guidance_scale=self.style.cfg_scale,
                 generator=self.generators(seed, indices),
                 output_type="np",
                 **kwargs,
                 **self._prompt_kwargs(len(items)),
+                **(self.control.pipe_kwargs([it.control for it in items], size) if self.control is not None else {}),
             ).images
         return [np.clip(np.rint(r * 255), 0, 255).astype(np.uint8) for r in result]
 
@@ -180,7 +194,7 @@ class DiffusersInpaint(DiffusersImg2Img):
         return out
 
     def infotext_fields(self) -> dict[str, str]:
-        return self.mask_options.infotext_fields()
+        return {**self.mask_options.infotext_fields(), **super().infotext_fields()}
 
 
 class ClassicInpaint:

@@ -8,6 +8,7 @@ from ..errors import OptionError
 
 RESIZE_MODES = ("just-resize", "crop-and-resize", "resize-and-fill")
 NOISE_MODES = ("shared", "per-frame")
+SPACINGS = ("auto", "leading", "trailing", "linspace")  # timestep spacing; trailing for SD-Turbo
 MAX_SEED = 2**32 - 1
 
 
@@ -26,6 +27,10 @@ class StyleOptions:
     clip_skip: int = 1
     batch_size: int = 1
     noise: str = "shared"  # shared: every frame starts from the same noise; per-frame: seed + index
+    # speed pieces (stylize/speed.py, presets in stylize/presets.py); the defaults change nothing
+    timestep_spacing: str = "auto"  # auto (the model's) | leading | trailing | linspace
+    reuse_threshold: float = 0.0  # similar-frame reuse: mean |Δ| (0–255) of the source below it reuses the last output; 0 = off
+    step_cache: int = 0  # DeepCache-style: full UNet every N steps, only its outer blocks between; 0/1 = off
 
     def validate(self) -> None:
         """Everything is checked before any model work; messages name the value and the allowed range."""
@@ -33,12 +38,7 @@ class StyleOptions:
             raise OptionError(f"--strength {self.strength} must be in (0, 1]; video usually wants 0.2–0.4.")
         if not 1 <= self.steps <= 150:
             raise OptionError(f"--steps {self.steps} must be between 1 and 150.")
-        if self.steps * self.strength < 1:
-            need = -(-1 // self.strength) if self.strength else self.steps
-            raise OptionError(
-                f"--steps {self.steps} × --strength {self.strength} runs no denoising step; "
-                f"raise --steps to at least {int(need)} or --strength to at least {1 / self.steps:.2f}."
-            )
+        # steps × strength < 1 is not an error: the stylizer raises the schedule so one step runs (stylize/speed.py)
         if not 0 <= self.cfg_scale <= 30:
             raise OptionError(f"--cfg {self.cfg_scale} must be between 0 and 30.")
         if not (self.seed == -1 or 0 <= self.seed <= MAX_SEED):
@@ -52,5 +52,11 @@ class StyleOptions:
             raise OptionError(f"--noise {self.noise!r} is not known; use one of {', '.join(NOISE_MODES)}.")
         if not 1 <= self.clip_skip <= 12:
             raise OptionError(f"--clip-skip {self.clip_skip} must be between 1 and 12.")
+        if self.timestep_spacing not in SPACINGS:
+            raise OptionError(f"--spacing {self.timestep_spacing!r} is not known; use one of {', '.join(SPACINGS)}.")
+        if not 0 <= self.reuse_threshold <= 255:
+            raise OptionError(f"--reuse-threshold {self.reuse_threshold} must be between 0 (off) and 255; 1–3 reuses near-still frames.")
+        if not 0 <= self.step_cache <= 10:
+            raise OptionError(f"--step-cache {self.step_cache} must be between 0 (off) and 10; 2 or 3 is typical.")
         if not 1 <= self.batch_size <= 64:
             raise OptionError(f"--batch-size {self.batch_size} must be between 1 and 64.")

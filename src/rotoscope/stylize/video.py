@@ -140,7 +140,9 @@ class AnimateDiffStylizer:
         width, height = self.size
         images = [resize(np.ascontiguousarray((anchors[p] if p in anchors else sources[p])[..., :3]), self.size,
                          self.style.resize_mode) for p in range(len(sources))]
-        pipe, scheduler, steps = self.pipe, self.pipe.scheduler, self.style.steps
+        from .speed import schedule_steps  # ≥ 1 denoising step at low strength
+
+        pipe, scheduler, steps = self.pipe, self.pipe.scheduler, schedule_steps(self.style.steps, self.strength)
         with torch.inference_mode():
             x0 = self._encode(images)
             noise = self._noise(seed, indices, tuple(x0.shape[1:2]) + tuple(x0.shape[3:]))

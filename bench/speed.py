@@ -1,0 +1,392 @@
+"""How fast is a frame? Seconds per frame of the full-size SD 1.5 architecture (random weights), per speed
+piece and preset, all in one process, on frames of the sample clip.
+
+    python bench/speed.py --quick          # 320x192 only, 3 timed frames per row (+1 warm-up), < 10 min on 2 cores
+    python bench/speed.py                  # 320x192 and 512x512, 10 timed frames per row, + peak memory at 512x512
+    python bench/speed.py --memory         # only the peak-memory rows (each preset in its own process, 512x512)
+
+Timing needs no trained weights: models/fullsize.py builds SD 1.5's UNet (859.5 M parameters), VAE and
+CLIP-L text encoder from their configs with random numbers, which run exactly as fast as the trained ones.
+The rows run through the project's own DiffusersImg2Img stylizer (prompt encoded once, the real schedulers,
+step cache, TAESD swap, LCM-LoRA fused by models/speed.py). Rows are measured in rounds — every row does
+frame k before any row does frame k+1 — so a busy machine slows all rows alike; a row's s/frame is the min
+over its frames (mean beside it). The baseline is the web-UI default: fp32, Euler a, 20 steps × strength 0.3
+(6 denoising steps), CFG 7 (UNet batch of 2), the full VAE.
+
+Prints a table and a last line of JSON with baseline_s_per_frame, fast_s_per_frame and speedup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _common import ROOT, SAMPLE, child_peak_rss_mb, print_json, print_table
+
+STRENGTH = 0.3
+PROMPT = "a cup on a table, ink drawing"
+
+
+def load_frames(size: tuple[int, int], count: int):
+    import numpy as np
+    from PIL import Image
+
+    from rotoscope.media.decode import iter_frames
+    from rotoscope.media.options import MediaOptions
+
+    frames = [np.asarray(Image.fromarray(f.image).resize(size, Image.Resampling.LANCZOS))
+              for f in iter_frames(SAMPLE, MediaOptions(fps=10, max_frames=count))]
+    while len(frames) < count:
+        frames += frames[: count - len(frames)]
+    return frames
+
+
+@dataclass
+class Row:
+    label: str
+    piece: str  # what this row adds
+    stylizer: object
+    vae: object
+    times: list = field(default_factory=list)
+    unet_calls: int = 0
+
+    def prepare(self, rows) -> None:
+        """Rows share pipelines: put this row's scheduler, VAE and step cache in place."""
+        pipe = self.stylizer.pipe
+        for other in rows:
+            if other.stylizer.pipe is pipe and other.stylizer.step_cache is not None:
+                other.stylizer.step_cache.remove()
+        if self.stylizer.step_cache is not None:
+            self.stylizer.step_cache.attach()
+        pipe.scheduler = self.scheduler
+        pipe.vae = self.vae
+
+
+def make_row(label, piece, loaded, style_kwargs, vae, size):
+    from rotoscope.stylize.img2img import DiffusersImg2Img
+    from rotoscope.stylize.options import StyleOptions
+
+    style = StyleOptions(prompt=PROMPT, seed=1, strength=STRENGTH, width=size[0], height=size[1], **style_kwargs)
+    style.validate()
+    stylizer = DiffusersImg2Img(loaded, style)
+    if stylizer.step_cache is not None:
+        stylizer.step_cache.remove()
+    row = Row(label, piece, stylizer, vae)
+    row.scheduler = stylizer.pipe.scheduler
+    return row
+
+
+def loaded_model(pipe, dtype, name):
+    import torch
+
+    from rotoscope.models.loader import LoadedModel
+
+    pipe.set_progress_bar_config(disable=True)
+    return LoadedModel(pipe=pipe, device=torch.device("cpu"), dtype=dtype, name=name, family="sd1")
+
+
+def build_models(log):
+    """fp32 pipeline, bf16 pipeline, bf16 pipeline with a random LCM-LoRA (rank 64, SD 1.5's layers) fused, TAESD."""
+    import torch
+
+    from rotoscope.models.fullsize import build_sd15_pipeline, build_taesd, build_sd15_unet
+    from rotoscope.models.options import ModelOptions
+    from rotoscope.models.speed import apply_speed, cpu_has_bf16, load_lcm_lora
+    from rotoscope.models.tiny_speed import write_random_lora
+
+    half = torch.bfloat16 if cpu_has_bf16() else torch.float32
+    t = time.perf_counter()
+    p32 = loaded_model(build_sd15_pipeline(torch.float32, seed=0), torch.float32, "sd15-random-fp32")
+    p16 = loaded_model(build_sd15_pipeline(half, seed=0), half, "sd15-random-bf16")
+    log(f"built fp32 + {half} SD 1.5 pipelines in {time.perf_counter() - t:.0f} s "
+        f"(UNet {sum(p.numel() for p in p32.pipe.unet.parameters()) / 1e6:.1f} M params)")
+    t = time.perf_counter()
+    lora_dir = Path(tempfile.mkdtemp(prefix="rotoscope-bench-lcm-"))
+    lora_file = write_random_lora(build_sd15_unet(torch.float32, seed=5), lora_dir, rank=64, seed=7)
+    pfast = loaded_model(build_sd15_pipeline(half, seed=0), half, "sd15-random-bf16-lcm")
+    load_lcm_lora(pfast, str(lora_file))  # the real path: load_lora_weights + fuse + unload
+    taesd = build_taesd(half, seed=3)
+    for loaded in (p32, p16, pfast):
+        apply_speed(loaded, ModelOptions(attention="sdpa"))
+    log(f"built the LCM-LoRA ({lora_file.stat().st_size / 1e6:.0f} MB, fused) + TAESD in {time.perf_counter() - t:.0f} s")
+    gc.collect()
+    return p32, p16, pfast, taesd, half
+
+
+def frame_rows(models, size, full: bool):
+    p32, p16, pfast, taesd, half = models
+    hname = "bf16" if str(half) == "torch.bfloat16" else "fp32"
+    base = dict(sampler="Euler a", steps=20, cfg_scale=7.0)
+    lcm = dict(sampler="LCM", steps=4, cfg_scale=1.0)
+    rows = [
+        make_row("baseline = quality preset: fp32, Euler a 20×0.3, CFG 7", "-", p32, base, p32.pipe.vae, size),
+        make_row(f"{hname}", "precision", p16, base, p16.pipe.vae, size),
+        make_row(f"{hname} + step cache 2 = balanced preset", "step cache (DeepCache)", p16, dict(base, step_cache=2), p16.pipe.vae, size),
+        make_row(f"{hname}, CFG 1 (no unconditional pass)", "skip uncond", p16, dict(base, cfg_scale=1.0), p16.pipe.vae, size),
+        make_row(f"{hname} + LCM-LoRA 4×0.3, CFG 1", "LCM-LoRA", pfast, lcm, pfast.pipe.vae, size),
+        make_row(f"{hname} + LCM-LoRA + TAESD = fast preset", "TAESD", pfast, lcm, taesd, size),
+        make_row(f"SD-Turbo settings: {hname}, 2×0.3→1 step, CFG 0, trailing, TAESD", "turbo", p16,
+                 dict(sampler="Euler a", steps=2, cfg_scale=0.0, timestep_spacing="trailing"), taesd, size),
+        make_row("fast + similar-frame reuse (threshold 3)", "frame reuse", pfast, dict(lcm, reuse_threshold=3.0), taesd, size),
+    ]
+    if full:
+        rows.insert(2, make_row(f"{hname} + channels-last", "channels-last", p16, base, p16.pipe.vae, size))
+    return rows
+
+
+def time_rows(rows, frames, warmup: int, log):
+    import torch
+
+    hooks = []
+    counts = {}
+
+    def counter(module, args, output):
+        counts[id(module)] = counts.get(id(module), 0) + 1
+
+    unets = {id(r.stylizer.pipe.unet): r.stylizer.pipe.unet for r in rows}
+    for unet in unets.values():
+        hooks.append(unet.register_forward_hook(counter))
+    total = warmup + len(frames)
+    for k in range(total):
+        for row in rows:
+            row.prepare(rows)
+            if "channels-last" in row.label:
+                row.stylizer.pipe.unet.to(memory_format=torch.channels_last)
+            index = k % len(frames)
+            before = counts.get(id(row.stylizer.pipe.unet), 0)
+            t = time.perf_counter()
+            row.stylizer.stylize([frames[index]], seed=1, indices=[index])
+            seconds = time.perf_counter() - t
+            if "channels-last" in row.label:
+                row.stylizer.pipe.unet.to(memory_format=torch.contiguous_format)
+            if k >= warmup:
+                row.times.append(seconds)
+                row.unet_calls += counts.get(id(row.stylizer.pipe.unet), 0) - before
+        log(f"round {k + 1}/{total} done" + (" (warm-up)" if k < warmup else "") + f"; load {os.getloadavg()[0]:.1f}")
+    for h in hooks:
+        h.remove()
+
+
+def micro(models, size, log, repeats=3):
+    """Per-UNet-step and VAE timings of single pieces (bf16 UNet, one latent), alternating, min of repeats."""
+    import torch
+    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+
+    from rotoscope.models.speed import StepCache
+
+    p32, p16, pfast, taesd, half = models
+    unet = p16.pipe.unet
+    w, h = size[0] // 8, size[1] // 8
+    x = torch.randn(1, 4, h, w, dtype=half)
+    cond = torch.randn(1, 77, 768, dtype=half)
+    img = torch.rand(1, 3, size[1], size[0], dtype=half) * 2 - 1
+
+    def step():
+        unet(x, 500, encoder_hidden_states=cond)
+
+    cache = StepCache(unet, 2)
+    cache.remove()
+
+    def shallow():
+        cache.attach()
+        cache.reset()
+        try:
+            unet(x, 500, encoder_hidden_states=cond)  # full, fills the cache
+            t = time.perf_counter()
+            unet(x, 499, encoder_hidden_states=cond)  # outer blocks only
+            return time.perf_counter() - t
+        finally:
+            cache.remove()
+
+    def with_layout():
+        unet.to(memory_format=torch.channels_last)
+        try:
+            step()
+        finally:
+            unet.to(memory_format=torch.contiguous_format)
+
+    def classic():
+        unet.set_attn_processor(AttnProcessor())
+        try:
+            step()
+        finally:
+            unet.set_attn_processor(AttnProcessor2_0())
+
+    def one_thread():
+        n = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            step()
+        finally:
+            torch.set_num_threads(n)
+
+    vae = p16.pipe.vae
+    tests = {
+        "UNet step, bf16 (sdpa, NCHW)": step,
+        "UNet step, bf16 + channels-last": with_layout,
+        "UNet step, bf16, classic attention": classic,
+        "UNet step, bf16, 1 thread": one_thread,
+        "UNet step, bf16, step-cache shallow step": shallow,
+        "VAE encode, bf16": lambda: vae.encode(img),
+        "VAE decode, bf16": lambda: vae.decode(x),
+        "TAESD encode, bf16": lambda: taesd.encode(img),
+        "TAESD decode, bf16": lambda: taesd.decode(x),
+    }
+    results = {k: [] for k in tests}
+    with torch.inference_mode():
+        for fn in tests.values():  # warm-up
+            fn()
+        for _ in range(repeats):
+            for name, fn in tests.items():
+                t = time.perf_counter()
+                inner = fn()
+                results[name].append(inner if isinstance(inner, float) else time.perf_counter() - t)
+    log(f"micro timings done; load {os.getloadavg()[0]:.1f}")
+    return {k: min(v) for k, v in results.items()}
+
+
+def memory_child(preset: str, size: tuple[int, int], low_memory: bool) -> None:
+    """One preset in this process at ``size``: build straight in its dtype, stylise one frame (peak RSS is read
+    by the parent)."""
+    import torch
+
+    from rotoscope.models.fullsize import build_sd15_pipeline, build_sd15_unet, build_taesd
+    from rotoscope.models.options import ModelOptions
+    from rotoscope.models.speed import apply_speed, cpu_has_bf16, load_lcm_lora
+    from rotoscope.models.tiny_speed import write_random_lora
+    from rotoscope.stylize.presets import get_preset
+
+    p = get_preset(preset)
+    half = torch.bfloat16 if cpu_has_bf16() else torch.float32
+    dtype = half if p.model.get("dtype") == "half" else torch.float32
+    lora_file = None
+    if p.model.get("lcm_lora"):  # written before the pipeline exists: the builder's memory is freed first
+        lora_dir = Path(tempfile.mkdtemp(prefix="rotoscope-bench-lcm-"))
+        lora_file = write_random_lora(build_sd15_unet(torch.float32, seed=5), lora_dir, rank=64, seed=7)
+        gc.collect()
+    loaded = loaded_model(build_sd15_pipeline(dtype, seed=0), dtype, f"sd15-{preset}")
+    if lora_file:
+        load_lcm_lora(loaded, str(lora_file))
+    if p.model.get("vae") == "tiny":
+        loaded.pipe.vae = build_taesd(dtype, seed=3)
+    apply_speed(loaded, ModelOptions(low_memory=low_memory))
+    from rotoscope.stylize.img2img import DiffusersImg2Img
+    from rotoscope.stylize.options import StyleOptions
+
+    style = {"sampler": "Euler a", "steps": 20, "cfg_scale": 7.0, **p.style}
+    stylizer = DiffusersImg2Img(loaded, StyleOptions(prompt=PROMPT, seed=1, strength=STRENGTH, width=size[0], height=size[1], **style))
+    frame = load_frames(size, 1)[0]
+    stylizer.stylize([frame], seed=1, indices=[0])
+
+
+def memory_rows(size, log):
+    rows, data = [], {}
+    for preset, low in (("quality", False), ("balanced", False), ("fast", False), ("quality", True), ("fast", True)):
+        args = [sys.executable, str(Path(__file__).resolve()), "--child-memory", preset, "--size", f"{size[0]}x{size[1]}"]
+        if low:
+            args.append("--low-memory")
+        peak, seconds, code = child_peak_rss_mb(args)
+        label = preset + (" --low-memory" if low else "")
+        log(f"memory {label}: {peak / 1024:.2f} GB peak ({seconds:.0f} s, exit {code})")
+        rows.append([label, round(peak / 1024, 2), round(seconds, 1), code])
+        data[label] = round(peak / 1024, 2)
+    return rows, data
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    w, h = text.lower().split("x")
+    return int(w), int(h)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="320x192 only, 3 timed frames per row")
+    parser.add_argument("--frames", type=int, default=None, help="timed frames per row (default 3 quick, 10 full)")
+    parser.add_argument("--memory", action="store_true", help="only the peak-memory rows at 512x512")
+    parser.add_argument("--child-memory", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--size", default="512x512", help=argparse.SUPPRESS)
+    parser.add_argument("--low-memory", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_flush_denormal(True)
+    os.environ.setdefault("ROTOSCOPE_CACHE", tempfile.mkdtemp(prefix="rotoscope-bench-cache-"))
+    if args.child_memory:
+        memory_child(args.child_memory, parse_size(args.size), args.low_memory)
+        return
+
+    from diffusers.utils import logging as dlog
+
+    dlog.set_verbosity_error()
+    start = time.perf_counter()
+
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - start:6.0f} s] {msg}", file=sys.stderr, flush=True)
+
+    result: dict = {"torch": torch.__version__, "threads": torch.get_num_threads(), "strength": STRENGTH,
+                    "load_average_start": round(os.getloadavg()[0], 2)}
+    if args.memory:
+        rows, data = memory_rows((512, 512), log)
+        print_table(["preset at 512x512", "peak RSS GB", "seconds", "exit"], rows)
+        result["peak_memory_gb_512"] = data
+        print_json(result)
+        return
+
+    frames_per_row = args.frames or (3 if args.quick else 10)
+    sizes = [(320, 192)] if args.quick else [(320, 192), (512, 512)]
+    models = build_models(log)
+    result["frames_per_row"] = frames_per_row
+    result["warmup_frames_per_row"] = 1
+    for size in sizes:
+        tag = f"{size[0]}x{size[1]}"
+        frames = load_frames(size, frames_per_row)
+        rows = frame_rows(models, size, full=not args.quick)
+        time_rows(rows, frames, warmup=1, log=log)
+        base = min(rows[0].times)
+        table = []
+        for row in rows:
+            best, mean = min(row.times), sum(row.times) / len(row.times)
+            table.append([row.label, row.piece, round(best, 3), round(mean, 3), f"{base / best:.1f}x",
+                          round(row.unet_calls / len(row.times), 2)])
+        print(f"\nseconds per frame at {tag} (full-size SD 1.5 architecture, random weights; {frames_per_row} frames a row, min / mean)")
+        print_table(["configuration", "piece", "s/frame", "mean", "speedup", "UNet calls/frame"], table)
+        fast = next(r for r in rows if "fast preset" in r.label)
+        balanced = next(r for r in rows if "balanced preset" in r.label)
+        result[tag] = {r.label: {"s_per_frame": round(min(r.times), 3), "mean": round(sum(r.times) / len(r.times), 3),
+                                 "unet_calls_per_frame": round(r.unet_calls / len(r.times), 2)} for r in rows}
+        if size == (320, 192):
+            result["baseline_s_per_frame"] = round(base, 3)
+            result["fast_s_per_frame"] = round(min(fast.times), 3)
+            result["balanced_s_per_frame"] = round(min(balanced.times), 3)
+            result["speedup"] = round(base / min(fast.times), 2)
+            result["baseline_mean_s_per_frame"] = round(sum(rows[0].times) / len(rows[0].times), 3)
+            result["fast_mean_s_per_frame"] = round(sum(fast.times) / len(fast.times), 3)
+            result["mean_speedup"] = round(result["baseline_mean_s_per_frame"] / result["fast_mean_s_per_frame"], 2)
+            steps = micro(models, size, log)
+            print(f"\nsingle pieces at {tag} (one UNet step / one VAE call, batch 1, min of 3)")
+            print_table(["measurement", "seconds"], [[k, round(v, 3)] for k, v in steps.items()])
+            result["micro_320x192"] = {k: round(v, 3) for k, v in steps.items()}
+        for row in rows:
+            if row.stylizer.step_cache is not None:
+                row.stylizer.step_cache.remove()
+    if not args.quick:
+        del models
+        gc.collect()
+        rows, data = memory_rows((512, 512), log)
+        print("\npeak memory of one frame at 512x512, each preset in its own process")
+        print_table(["preset", "peak RSS GB", "seconds", "exit"], rows)
+        result["peak_memory_gb_512"] = data
+    result["load_average_end"] = round(os.getloadavg()[0], 2)
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    print_json(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""Keyframes: which frames the model stylises in the keyframe methods (keyframes, ebsynth).
+
+``--keys every:N`` takes frames 0, N, 2N, …; ``--keys 0,12,30`` names them (0-based, after the
+media options); ``--keys auto`` chooses them by change, as ebsynth_utility does: a frame
+becomes a key when it differs from the last key by more than ``key_threshold`` (mean absolute
+difference of Canny edge maps, or of the pictures with ``key_measure=pixel``, 0–255) and
+is at least ``key_min_gap`` frames after it, or when ``key_max_gap`` frames have passed. A
+hard cut (a frame unlike the one before it: ``CUT_FACTOR`` × the clip's median change and
+above the threshold) is always a key, however close to the last one, since nothing can be
+carried across it. Frame 0 is always a key.
+
+``KeyOptions`` is kept light (no numpy at import): ``jobs/spec.py`` imports it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import OptionError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+KEY_MEASURES = ("edge", "pixel")
+CUT_FACTOR = 4.0
+#: pictures are compared at this width (change measures do not need detail; keeps auto fast)
+MEASURE_WIDTH = 160
+_PLATE_RE = re.compile(r"^(\d+)x(\d+)$")
+
+
+@dataclass
+class KeyOptions:
+    """Keyframe selection and the keyframe methods' knobs."""
+
+    keys: str = "every:10"  # every:N | auto | 0,12,30
+    key_measure: str = "edge"  # auto: edge (Canny maps) | pixel difference
+    key_threshold: float = 8.5  # auto: change (0-255) from the last key that makes a new key
+    key_min_gap: int = 10  # auto: frames at least between keys (cuts excepted)
+    key_max_gap: int = 300  # auto: frames at most between keys
+    plate: str = "2x2"  # keyframes: keys tiled COLSxROWS into one image, stylised together
+    key_color_match: bool = False  # match each key's colours to the first key's (LAB mean/std)
+    refine: bool = True  # ebsynth: patch-based refinement guided by the source where the warp is unreliable
+
+    def validate(self) -> "KeyOptions":
+        parse_keys(self.keys)
+        if self.key_measure not in KEY_MEASURES:
+            raise OptionError(f"--key-measure {self.key_measure!r} is not known; use one of {', '.join(KEY_MEASURES)}.")
+        if not 0 < self.key_threshold <= 255:
+            raise OptionError(f"--key-threshold {self.key_threshold} must be in (0, 255] (mean change, 0-255; ebsynth_utility uses 8.5).")
+        if not 1 <= self.key_min_gap <= self.key_max_gap:
+            raise OptionError(f"--key-min-gap {self.key_min_gap} must be at least 1 and at most --key-max-gap {self.key_max_gap}.")
+        self.plate_shape()
+        return self
+
+    def plate_shape(self) -> tuple[int, int]:
+        """(columns, rows) of a plate."""
+        match = _PLATE_RE.match(self.plate.strip().lower())
+        if not match or not (1 <= int(match[1]) <= 4 and 1 <= int(match[2]) <= 4):
+            raise OptionError(f"--plate {self.plate!r} must be COLSxROWS with 1-4 each, e.g. 2x2 (1x1 stylises keys one by one).")
+        return int(match[1]), int(match[2])
+
+
+def parse_keys(text: str) -> tuple[str, int | list[int] | None]:
+    """``every:N`` → ("every", N); ``auto`` → ("auto", None); ``0,12,30`` → ("list", [0, 12, 30])."""
+    text = text.strip().lower()
+    if text == "auto":
+        return "auto", None
+    if text.startswith("every:"):
+        try:
+            n = int(text.split(":", 1)[1])
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise OptionError(f"--keys {text!r}: N must be a whole number of frames, at least 1, e.g. every:10.")
+        return "every", n
+    try:
+        indices = sorted({int(p) for p in text.replace(" ", "").split(",") if p})
+    except ValueError:
+        raise OptionError(f"--keys {text!r} is not understood; write every:N, auto, or frame indices like 0,12,30.") from None
+    if not indices or indices[0] < 0:
+        raise OptionError(f"--keys {text!r}: give 0-based frame indices, e.g. 0,12,30.")
+    return "list", indices
+
+
+def _small_grey(image: "np.ndarray") -> "np.ndarray":
+    import cv2
+    import numpy as np
+
+    grey = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+    h, w = grey.shape
+    if w > MEASURE_WIDTH:
+        grey = cv2.resize(grey, (MEASURE_WIDTH, max(1, round(h * MEASURE_WIDTH / w))), interpolation=cv2.INTER_AREA)
+    return grey
+
+
+def _signature(image: "np.ndarray", measure: str) -> "np.ndarray":
+    import cv2
+    import numpy as np
+
+    grey = _small_grey(image)
+    if measure == "edge":
+        edges = cv2.Canny(grey, 100, 200)
+        return cv2.GaussianBlur(edges, (5, 5), 1.0).astype(np.float32)  # a 1-px shift is not a change
+    return grey.astype(np.float32)
+
+
+def change(a: "np.ndarray", b: "np.ndarray") -> float:
+    import numpy as np
+
+    return float(np.abs(a - b).mean())
+
+
+@dataclass
+class KeySelection:
+    keys: list[int]
+    cuts: list[int]  # keys that start a new scene: nothing is propagated across them
+    scores: list[float]  # auto: each frame's change from the previous frame (0-255)
+
+
+def select_keys(frames: Iterable["np.ndarray"], count: int | None, options: KeyOptions) -> KeySelection:
+    """Choose the keyframes of a clip of ``count`` frames (``frames`` streamed in order; only auto reads them,
+    and auto counts them itself: ``count`` may be None)."""
+    mode, value = parse_keys(options.keys)
+    if mode == "auto":
+        return _auto_keys(frames, options)
+    if not count:
+        raise OptionError("the clip has no frames to choose keys from.")
+    if mode == "every":
+        return KeySelection(list(range(0, count, int(value))), [], [])
+    if mode == "list":
+        outside = [i for i in value if i >= count]
+        if outside:
+            raise OptionError(f"--keys {options.keys}: frame {outside[0]} is outside the clip: it has {count} frames (0–{count - 1}).")
+        keys = sorted(set(value) | {0})
+        return KeySelection(keys, [], [])
+    raise AssertionError(mode)
+
+
+def _auto_keys(frames: Iterable["np.ndarray"], options: KeyOptions) -> KeySelection:
+    import numpy as np
+
+    signatures = [_signature(f, options.key_measure).astype(np.float16) for f in frames]  # small: 160 px wide
+    if not signatures:
+        raise OptionError("the clip has no frames to choose keys from.")
+    signatures = [s.astype(np.float32) for s in signatures]
+    steps = [0.0] + [change(signatures[i - 1], signatures[i]) for i in range(1, len(signatures))]
+
+    typical = float(np.median(steps[1:])) if len(steps) > 1 else 0.0
+    keys, cuts = [0], []
+    for i in range(1, len(signatures)):
+        gap = i - keys[-1]
+        if steps[i] > max(options.key_threshold, CUT_FACTOR * typical):
+            keys.append(i)
+            cuts.append(i)
+        elif gap >= options.key_max_gap or (gap >= options.key_min_gap
+                                            and change(signatures[keys[-1]], signatures[i]) > options.key_threshold):
+            keys.append(i)
+    return KeySelection(keys, cuts, steps)
+
+
+def segments(keys: list[int], count: int) -> list[tuple[int, int | None]]:
+    """(left key, right key or None) of every stretch between keys; the last runs to the clip's end."""
+    out = [(a, b) for a, b in zip(keys, keys[1:])]
+    out.append((keys[-1], None))
+    return out
+
+
+def neighbours(index: int, keys: list[int]) -> tuple[int, int | None]:
+    """The keys on each side of frame ``index`` (left ≤ index; right > index or None)."""
+    import bisect
+
+    pos = bisect.bisect_right(keys, index) - 1
+    left = keys[max(pos, 0)]
+    right = keys[pos + 1] if pos + 1 < len(keys) else None
+    return left, right
+
+
+def contact_sheet(images: list[tuple[int, "np.ndarray"]], path: Path, columns: int = 6, width: int = 160) -> Path:
+    """The keyframes side by side, each labelled with its index (the ``rotoscope keys`` picture)."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from ..media.atomic import write_bytes_atomic
+
+    label = 16
+    tiles = []
+    for index, image in images:
+        pic = Image.fromarray(np.ascontiguousarray(image[..., :3]))
+        pic = pic.resize((width, max(1, round(pic.height * width / pic.width))), Image.Resampling.LANCZOS)
+        tiles.append((index, pic))
+    h = max(t.height for _, t in tiles)
+    cols = min(columns, len(tiles))
+    rows = -(-len(tiles) // cols)
+    sheet = Image.new("RGB", (cols * width, rows * (h + label)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for n, (index, pic) in enumerate(tiles):
+        x, y = (n % cols) * width, (n // cols) * (h + label)
+        sheet.paste(pic, (x, y))
+        draw.text((x + 4, y + h + 2), f"frame {index}", fill="black")
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, buffer.getvalue())
+    return path
+
+
+def keys_of_clip(source: str, media, options: KeyOptions, sheet: Path | None = None) -> KeySelection:
+    """``rotoscope keys``: decode the clip (streamed), choose its keys, write the contact sheet."""
+    from ..media.decode import iter_frames
+
+    options.validate()
+    mode, _ = parse_keys(options.keys)
+    kept: dict[int, "np.ndarray"] = {}
+    count = 0
+
+    def pictures() -> Iterable["np.ndarray"]:
+        nonlocal count
+        for frame in iter_frames(source, media):
+            count += 1
+            kept[frame.index] = _thumbnail(frame.image)
+            yield frame.image
+
+    if mode == "auto":
+        selection = select_keys(pictures(), None, options)  # streamed: each frame becomes a small signature
+    else:
+        for _ in pictures():
+            pass
+        selection = select_keys([], count, options)
+    if sheet is not None:
+        contact_sheet([(k, kept[k]) for k in selection.keys], sheet)
+    return selection
+
+
+def _thumbnail(image: "np.ndarray") -> "np.ndarray":
+    import numpy as np
+    from PIL import Image
+
+    pic = Image.fromarray(np.ascontiguousarray(image[..., :3]))
+    if pic.width > MEASURE_WIDTH:
+        pic = pic.resize((MEASURE_WIDTH, max(1, round(pic.height * MEASURE_WIDTH / pic.width))), Image.Resampling.LANCZOS)
+    return np.asarray(pic)
+

@@ -1,0 +1,106 @@
+"""Tiny stand-ins for the speed add-ons, built offline under a fixed seed.
+
+- a tiny TAESD (``AutoencoderTiny``) with the tiny pipeline's latent layout
+  (4 channels, 1/8 of the image), for ``--vae tiny`` with ``--model tiny``;
+- a tiny LCM-LoRA (random low-rank weights on the tiny UNet's attention,
+  feed-forward and resnet layers, the layers the real LCM-LoRA touches),
+  for ``--lcm-lora auto`` with ``--model tiny``.
+
+They test plumbing (the right modules are called, the LoRA is fused), not
+beauty. :func:`write_random_lora` also makes the full-size bench's LoRA.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .tiny import TINY_SEED, tiny_cache_root, tiny_unet_config
+
+TINY_SPEED_VERSION = "tiny-speed-v3"
+#: the layers latent-consistency's LCM-LoRA for SD 1.5 adapts
+LCM_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2",
+               "conv1", "conv2", "conv_shortcut", "time_emb_proj"]
+
+
+def tiny_taesd_config() -> dict:
+    """AutoencoderTiny laid out like TAESD (4 stages → 1/8), narrow: 8 channels, one block a stage."""
+    return dict(
+        encoder_block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        num_encoder_blocks=(1, 1, 1, 1),
+        num_decoder_blocks=(1, 1, 1, 1),
+        latent_channels=4,
+    )
+
+
+def build_tiny_taesd():
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(TINY_SEED + 2)
+    return AutoencoderTiny(**tiny_taesd_config()).eval()
+
+
+def _atomic_folder(name: str, write) -> Path:
+    """Build into a temp folder beside the cache entry, then rename (a half-written cache never loads)."""
+    folder = tiny_cache_root() / name
+    if folder.exists() and any(folder.iterdir()):
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=name + ".", dir=folder.parent))
+    try:
+        write(tmp)
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process won the race
+            if not folder.exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def ensure_tiny_taesd_folder() -> Path:
+    """The tiny TAESD saved as a diffusers folder (what ``--vae tiny`` loads for ``--model tiny``)."""
+    import json
+
+    def write(tmp: Path) -> None:
+        build_tiny_taesd().save_pretrained(tmp, safe_serialization=True)
+        config = json.loads((tmp / "config.json").read_text())
+        config.pop("block_out_channels", None)  # diffusers writes it and then warns reading it back
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+
+    return _atomic_folder(f"{TINY_SPEED_VERSION}-taesd", write)
+
+
+def write_random_lora(unet, folder: Path, *, rank: int, seed: int, scale: float = 0.02) -> Path:
+    """Random LoRA weights for ``unet`` on :data:`LCM_TARGETS`, saved as ``pytorch_lora_weights.safetensors``
+    in diffusers' format (what ``load_lora_weights`` reads). ``unet`` is left without the adapter."""
+    from diffusers import StableDiffusionPipeline
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    torch.manual_seed(seed)
+    unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, target_modules=LCM_TARGETS, init_lora_weights=False), adapter_name="rand")
+    state = get_peft_model_state_dict(unet, adapter_name="rand")
+    state = {k: (v * scale).contiguous() for k, v in state.items()}
+    unet.delete_adapters("rand")
+    folder.mkdir(parents=True, exist_ok=True)
+    # peft's key names (lora_A / lora_B): load_lora_weights reads them for every layer kind
+    StableDiffusionPipeline.save_lora_weights(str(folder), unet_lora_layers=state, safe_serialization=True)
+    return folder / "pytorch_lora_weights.safetensors"
+
+
+def ensure_tiny_lcm_lora() -> Path:
+    """The tiny LCM-LoRA file (what ``--lcm-lora auto`` loads for ``--model tiny``)."""
+    from diffusers import UNet2DConditionModel
+
+    def write(tmp: Path) -> None:
+        torch.manual_seed(TINY_SEED)
+        write_random_lora(UNet2DConditionModel(**tiny_unet_config(4)), tmp, rank=4, seed=TINY_SEED + 3, scale=0.5)
+
+    return _atomic_folder(f"{TINY_SPEED_VERSION}-lcm-lora", write) / "pytorch_lora_weights.safetensors"

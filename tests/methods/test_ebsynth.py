@@ -1,0 +1,40 @@
+"""ebsynth: ControlNet keys, guided propagation with patch refinement; a tenth of gif2gif's model calls."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rotoscope.methods.keys import KeyOptions
+from rotoscope.methods.propagate import Side, guide_error, refine
+from rotoscope.stylize.control import parse_control
+from tests.methods.test_keyframes import clip30, gif2gif, run_method, warp_error  # noqa: F401 (fixtures)
+
+
+def test_ebsynth_with_controlnet_keys_calls_the_model_a_tenth_as_often(tiny_model_dir, clip30, gif2gif):
+    base, base_counter = gif2gif
+    out, counter = run_method("ebsynth", clip30, control=[parse_control("canny")])
+    assert [f.index for f in out] == list(range(30))
+    assert counter.calls == 3 and counter.calls <= base_counter.calls / 10
+    assert type(counter.inner.pipe).__name__ == "StableDiffusionControlNetImg2ImgPipeline"
+    assert warp_error(out, clip30) < warp_error(base, clip30)
+    plain, _ = run_method("ebsynth", clip30, KeyOptions(keys="every:10", refine=False), control=[parse_control("canny")])
+    for f, g, k in zip(out, plain, range(30)):
+        if k % 10 == 0:
+            assert np.array_equal(f.image, g.image)  # keys are the same; refinement only touches frames between
+
+
+def test_patch_refinement_fixes_what_the_flow_got_wrong():
+    """A key whose content moved 6 px while the flow says 0: the guided search finds it from the source guide."""
+    rng = np.random.default_rng(0)
+    key_source = (rng.random((48, 64, 3)) * 255).astype(np.uint8)
+    key_source = np.ascontiguousarray(np.repeat(np.repeat(key_source[::4, ::4], 4, 0), 4, 1))
+    key_output = 255 - key_source  # the "style": inverted
+    target = np.roll(key_source, 6, axis=1)
+    field = np.zeros((48, 64, 2), np.float32)
+    side = Side(key_output.astype(np.float32), np.zeros((48, 64), bool), field)
+    before = guide_error(target, key_source, field)
+    fixed = refine(side, target, key_source, key_output)
+    inner = (slice(8, -8), slice(16, -16))
+    assert fixed.error[inner].mean() < 0.25 * before[inner].mean()
+    expected = (255 - target).astype(np.float32)
+    assert np.abs(fixed.warped[inner] - expected[inner]).mean() < 0.25 * np.abs(side.warped[inner] - expected[inner]).mean()

@@ -1,0 +1,110 @@
+"""keyframes (TemporalKit style) with the tiny model: a tenth of gif2gif's model calls, steadier frames, resume, --frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rotoscope.jobs.runner import run_job
+from rotoscope.jobs.spec import JobSpec
+from rotoscope.media.decode import iter_frames
+from rotoscope.media.options import MediaOptions, OutputOptions
+from rotoscope.methods import MethodContext, get_method
+from rotoscope.methods.keyframes import expand_keys_redo
+from rotoscope.methods.keys import KeyOptions
+from rotoscope.metrics import score_frames
+from rotoscope.models.options import ModelOptions
+from rotoscope.stylize.factory import build_stylizer
+from rotoscope.stylize.options import StyleOptions
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "cup.mp4"
+STYLE = StyleOptions(prompt="a cup", seed=5, steps=4, strength=0.5)
+
+
+class Counted:
+    """The real stylizer, with its calls counted (model calls, and frames through the model)."""
+
+    def __init__(self, stylizer) -> None:
+        self.inner, self.calls, self.images = stylizer, 0, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def __setattr__(self, name, value):
+        if name in ("inner", "calls", "images"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.inner, name, value)
+
+    def stylize(self, frames, **kwargs):
+        self.calls += 1
+        self.images += len(frames)
+        return self.inner.stylize(frames, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def clip30():
+    return list(iter_frames(SAMPLE, MediaOptions(fps=10, width=96, max_frames=30)))
+
+
+def run_method(name: str, clip, keys: KeyOptions = KeyOptions(keys="every:10"), control=None):
+    stylizer = Counted(build_stylizer(ModelOptions(model="tiny"), STYLE, control=control))
+    images = {f.index: f.image for f in clip}
+    context = MethodContext(stylizer, STYLE, STYLE.seed, previous=lambda i: None, source=images.__getitem__,
+                            count=len(clip), keys=keys)
+    out = sorted(get_method(name).run(iter(clip), context), key=lambda f: f.index)
+    return out, stylizer
+
+
+@pytest.fixture(scope="module")
+def gif2gif(tiny_model_dir, clip30):
+    return run_method("gif2gif", clip30)
+
+
+def warp_error(frames, clip) -> float:
+    return score_frames(((f.image, s.image) for f, s in zip(frames, clip))).warp_error
+
+
+def test_keyframes_call_the_model_a_tenth_as_often_and_flicker_less(tiny_model_dir, clip30, gif2gif):
+    base, base_counter = gif2gif
+    out, counter = run_method("keyframes", clip30)
+    assert [f.index for f in out] == list(range(30))
+    assert [(f.time, f.duration) for f in out] == [(f.time, f.duration) for f in clip30]
+    assert base_counter.calls == 30
+    assert counter.images == 1 and counter.calls == 1  # keys 0, 10, 20 in one 2x2 plate: one generation
+    assert warp_error(out, clip30) < warp_error(base, clip30)
+    one_by_one, counter = run_method("keyframes", clip30, KeyOptions(keys="every:10", plate="1x1"))
+    assert counter.calls == 3 and counter.calls <= base_counter.calls / 10
+    assert one_by_one[0].image.shape == base[0].image.shape
+
+
+def test_frames_next_to_a_key_look_like_it(tiny_model_dir, clip30):
+    out, _ = run_method("keyframes", clip30[:12], KeyOptions(keys="0,6", plate="2x1"))
+    near = np.abs(out[1].image.astype(int) - out[0].image).mean()
+    far = np.abs(out[5].image.astype(int) - out[0].image).mean()
+    assert near < far
+
+
+def test_expand_redo_follows_a_redone_key():
+    assert expand_keys_redo([12, 13], 30, [0, 10, 20], []) == [12, 13]  # no key: just re-propagated
+    assert expand_keys_redo([10], 30, [0, 10, 20], []) == list(range(1, 20))
+    assert expand_keys_redo([20], 30, [0, 10, 20], [20]) == list(range(20, 30))  # a cut key: only after it
+
+
+def test_resume_and_frames_redo_through_the_job_store(tiny_model_dir, tmp_path):
+    spec = JobSpec(source=str(SAMPLE), method="keyframes", media=MediaOptions(fps=10, width=96, max_frames=12),
+                   model=ModelOptions(model="tiny"), style=STYLE, keys=KeyOptions(keys="every:4"),
+                   output=OutputOptions(outputs=[str(tmp_path / "out.gif")]))
+    job = tmp_path / "job"
+    first = run_job(spec, job_dir=job)
+    assert first.frames_computed == 12 and (tmp_path / "out.gif").exists()
+    saved = {p.name: p.read_bytes() for p in (job / "frames").glob("*.png")}
+    for name in ("00004.png", "00006.png"):  # as if killed before these were written
+        (job / "frames" / name).unlink()
+    again = run_job(spec, job_dir=job)
+    assert again.frames_computed == 2
+    assert {p.name: p.read_bytes() for p in (job / "frames").glob("*.png")} == saved  # same plate, same frames
+    redo = run_job(spec, job_dir=job, frames="4")  # a key: the frames carried from it are redone too
+    assert redo.frames_computed == 7
