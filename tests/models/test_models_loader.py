@@ -14,7 +14,7 @@ from rotoscope.errors import ModelError
 from rotoscope.models import LoadedModel, ModelOptions, detect_family, load_pipeline
 from rotoscope.models.tiny import tiny_unet_config
 
-from ldm_convert import pipeline_to_ldm
+from tests.models.ldm_convert import pipeline_to_ldm
 
 
 def scene(w=96, h=64) -> Image.Image:
