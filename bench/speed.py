@@ -95,7 +95,7 @@ def build_models(log):
     """fp32 pipeline, bf16 pipeline, bf16 pipeline with a random LCM-LoRA (rank 64, SD 1.5's layers) fused, TAESD."""
     import torch
 
-    from rotoscope.models.fullsize import build_sd15_pipeline, build_taesd, build_sd15_unet
+    from rotoscope.models.fullsize import build_sd15_pipeline, build_taesd
     from rotoscope.models.options import ModelOptions
     from rotoscope.models.speed import apply_speed, cpu_has_bf16, load_lcm_lora
     from rotoscope.models.tiny_speed import write_random_lora
@@ -108,8 +108,8 @@ def build_models(log):
         f"(UNet {sum(p.numel() for p in p32.pipe.unet.parameters()) / 1e6:.1f} M params)")
     t = time.perf_counter()
     lora_dir = Path(tempfile.mkdtemp(prefix="rotoscope-bench-lcm-"))
-    lora_file = write_random_lora(build_sd15_unet(torch.float32, seed=5), lora_dir, rank=64, seed=7)
     pfast = loaded_model(build_sd15_pipeline(half, seed=0), half, "sd15-random-bf16-lcm")
+    lora_file = write_random_lora(pfast.pipe.unet, lora_dir, rank=64, seed=7)  # SD 1.5 LCM-LoRA's layers and rank
     load_lcm_lora(pfast, str(lora_file))  # the real path: load_lora_weights + fuse + unload
     taesd = build_taesd(half, seed=3)
     for loaded in (p32, p16, pfast):
@@ -256,7 +256,7 @@ def memory_child(preset: str, size: tuple[int, int], low_memory: bool) -> None:
     by the parent)."""
     import torch
 
-    from rotoscope.models.fullsize import build_sd15_pipeline, build_sd15_unet, build_taesd
+    from rotoscope.models.fullsize import build_sd15_pipeline, build_taesd
     from rotoscope.models.options import ModelOptions
     from rotoscope.models.speed import apply_speed, cpu_has_bf16, load_lcm_lora
     from rotoscope.models.tiny_speed import write_random_lora
@@ -265,14 +265,10 @@ def memory_child(preset: str, size: tuple[int, int], low_memory: bool) -> None:
     p = get_preset(preset)
     half = torch.bfloat16 if cpu_has_bf16() else torch.float32
     dtype = half if p.model.get("dtype") == "half" else torch.float32
-    lora_file = None
-    if p.model.get("lcm_lora"):  # written before the pipeline exists: the builder's memory is freed first
-        lora_dir = Path(tempfile.mkdtemp(prefix="rotoscope-bench-lcm-"))
-        lora_file = write_random_lora(build_sd15_unet(torch.float32, seed=5), lora_dir, rank=64, seed=7)
-        gc.collect()
     loaded = loaded_model(build_sd15_pipeline(dtype, seed=0), dtype, f"sd15-{preset}")
-    if lora_file:
-        load_lcm_lora(loaded, str(lora_file))
+    if p.model.get("lcm_lora"):
+        lora_dir = Path(tempfile.mkdtemp(prefix="rotoscope-bench-lcm-"))
+        load_lcm_lora(loaded, str(write_random_lora(loaded.pipe.unet, lora_dir, rank=64, seed=7)))
     if p.model.get("vae") == "tiny":
         loaded.pipe.vae = build_taesd(dtype, seed=3)
     apply_speed(loaded, ModelOptions(low_memory=low_memory))

@@ -560,13 +560,14 @@ def preview(
     mask_hold_last: MaskHoldLast = False,
     preset: PresetOpt = None, lcm_lora: LcmLora = None, spacing: Spacing = None, threads: Threads = None,
     low_memory: LowMemory = False,
+    control: Control = None, control_image_dir: ControlImageDir = None, control_model: ControlModel = None,
 ) -> None:
     """Stylise one frame with several seeds (× strengths) into a labelled grid; then run with --seed S.
 
     Example: rotoscope preview samples/cup.mp4 --frame 10 --seeds 4 --strengths 0.2,0.3,0.4 -p "ink drawing" --model tiny
 
     With a mask (--mask, --mask-rect, …) the tiles are inpainted, and an overlay image (-mask.png beside the grid)
-    shows the mask outline and the "only masked" crop box.
+    shows the mask outline and the "only masked" crop box. With --control, each row starts with the control image(s).
     """
     from .errors import OptionError
     from .jobs.preview import preview as run_preview
@@ -581,6 +582,7 @@ def preview(
                                         inpaint_area, padding, masked_content, mask_hold_last))
     spec = speed_options(spec, preset, dict(steps=steps, cfg_scale=cfg, sampler=sampler, vae=vae), lcm_lora=lcm_lora,
                          spacing=spacing, threads=threads, low_memory=low_memory)
+    spec = apply_control_keys(spec, control, control_image_dir, control_model)
     try:
         values = [float(s) for s in strengths.split(",")] if strengths else None
     except ValueError:

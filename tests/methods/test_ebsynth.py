@@ -7,7 +7,7 @@ import numpy as np
 from rotoscope.methods.keys import KeyOptions
 from rotoscope.methods.propagate import Side, guide_error, refine
 from rotoscope.stylize.control import parse_control
-from tests.methods.test_keyframes import clip20, gif2gif, run_method, warp_error  # noqa: F401 (fixtures)
+from tests.methods.keyframe_helpers import run_method, warp_error
 
 
 def test_ebsynth_with_controlnet_keys_calls_the_model_a_tenth_as_often(tiny_model_dir, clip20, gif2gif):

@@ -2,69 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from rotoscope.jobs.runner import run_job
 from rotoscope.jobs.spec import JobSpec
-from rotoscope.media.decode import iter_frames
 from rotoscope.media.options import MediaOptions, OutputOptions
-from rotoscope.methods import MethodContext, get_method
 from rotoscope.methods.keyframes import expand_keys_redo
 from rotoscope.methods.keys import KeyOptions
-from rotoscope.metrics import score_frames
 from rotoscope.models.options import ModelOptions
-from rotoscope.stylize.factory import build_stylizer
-from rotoscope.stylize.options import StyleOptions
-
-SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "cup.mp4"
-STYLE = StyleOptions(prompt="a cup", seed=5, steps=4, strength=0.5)
-
-
-class Counted:
-    """The real stylizer, with its calls counted (model calls, and frames through the model)."""
-
-    def __init__(self, stylizer) -> None:
-        self.inner, self.calls, self.images = stylizer, 0, 0
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def __setattr__(self, name, value):
-        if name in ("inner", "calls", "images"):
-            object.__setattr__(self, name, value)
-        else:
-            setattr(self.inner, name, value)
-
-    def stylize(self, frames, **kwargs):
-        self.calls += 1
-        self.images += len(frames)
-        return self.inner.stylize(frames, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def clip20():
-    return list(iter_frames(SAMPLE, MediaOptions(fps=10, width=64, max_frames=20)))
-
-
-def run_method(name: str, clip, keys: KeyOptions = KeyOptions(keys="every:10"), control=None):
-    stylizer = Counted(build_stylizer(ModelOptions(model="tiny"), STYLE, control=control))
-    images = {f.index: f.image for f in clip}
-    context = MethodContext(stylizer, STYLE, STYLE.seed, previous=lambda i: None, source=images.__getitem__,
-                            count=len(clip), keys=keys)
-    out = sorted(get_method(name).run(iter(clip), context), key=lambda f: f.index)
-    return out, stylizer
-
-
-@pytest.fixture(scope="module")
-def gif2gif(tiny_model_dir, clip20):
-    return run_method("gif2gif", clip20)
-
-
-def warp_error(frames, clip) -> float:
-    return score_frames(((f.image, s.image) for f, s in zip(frames, clip))).warp_error
+from tests.methods.keyframe_helpers import SAMPLE, STYLE, run_method, warp_error
 
 
 def test_keyframes_call_the_model_a_tenth_as_often_and_flicker_less(tiny_model_dir, clip20, gif2gif):

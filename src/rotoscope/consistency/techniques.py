@@ -114,7 +114,7 @@ class CrossFrameAttention(Technique):
     """Self-attention reads keys/values from the first and previous frames (Text2Video-Zero; Rerender-A-Video)."""
 
     name = "cross-frame-attention"
-    cost = "attention over 2× the tokens (≈1.3× the UNet time) + memory for two frames' attention inputs; on resume, 1–2 frames are recomputed"
+    cost = "self-attention over 2× the keys (1.3–1.6× the time a frame in bench/consistency.py) + memory for two frames' attention inputs; on resume, 1–2 frames are recomputed"
     sequential = True
     needs_model = True
 

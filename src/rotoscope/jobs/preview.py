@@ -99,7 +99,9 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
         masks = [mask]
     tiles: list[PreviewTile] = []
     rows = []
-    stylizer = build_stylizer(spec.model, spec.style, spec.mask)  # loaded once for every tile
+    stylizer = build_stylizer(spec.model, spec.style, spec.mask, control=spec.control)  # loaded once for every tile
+    units = getattr(stylizer, "control", None)
+    controls = units.annotate(image, frame) if units is not None else []  # shown beside the tiles
     for strength in strengths:
         style = replace(spec.style, strength=strength)
         stylizer.strength = strength
@@ -111,6 +113,11 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
             save_png(path, result, format_infotext(tile_spec, seed=seed, size=(result.shape[1], result.shape[0])))
             tiles.append(PreviewTile(seed, strength, path))
             row.append((result, f"seed {seed}  strength {strength:g}"))
+        if controls:
+            from ..stylize.resize import resize
+
+            h, w = row[0][0].shape[:2]
+            row[:0] = [(resize(c, (w, h), "just-resize"), f"control: {u.type} {u.weight:g}") for c, u in zip(controls, units.units)]
         rows.append(row)
     grid = _grid(rows)
     save_png(output, grid)

@@ -162,13 +162,6 @@ def _auto_keys(frames: Iterable["np.ndarray"], options: KeyOptions) -> KeySelect
     return KeySelection(keys, cuts, steps)
 
 
-def segments(keys: list[int], count: int) -> list[tuple[int, int | None]]:
-    """(left key, right key or None) of every stretch between keys; the last runs to the clip's end."""
-    out = [(a, b) for a, b in zip(keys, keys[1:])]
-    out.append((keys[-1], None))
-    return out
-
-
 def neighbours(index: int, keys: list[int]) -> tuple[int, int | None]:
     """The keys on each side of frame ``index`` (left ≤ index; right > index or None)."""
     import bisect

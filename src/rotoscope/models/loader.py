@@ -22,6 +22,19 @@ import torch
 from ..errors import ModelError, OptionError
 from .options import ModelOptions
 
+
+def _quiet_libraries() -> None:
+    """Our progress bar and notes are what users read: no loading bars or torchvision hints from the libraries."""
+    import diffusers.utils.logging as diffusers_logging
+    import transformers.utils.logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+
+
+_quiet_libraries()
+
 log = logging.getLogger(__name__)
 
 KINDS = ("img2img", "inpaint")

@@ -21,7 +21,7 @@ import torch
 
 from .tiny import TINY_SEED, tiny_cache_root, tiny_unet_config
 
-TINY_SPEED_VERSION = "tiny-speed-v3"
+TINY_SPEED_VERSION = "tiny-speed-v4"
 #: the layers latent-consistency's LCM-LoRA for SD 1.5 adapts
 LCM_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2",
                "conv1", "conv2", "conv_shortcut", "time_emb_proj"]
@@ -78,21 +78,32 @@ def ensure_tiny_taesd_folder() -> Path:
 
 
 def write_random_lora(unet, folder: Path, *, rank: int, seed: int, scale: float = 0.02) -> Path:
-    """Random LoRA weights for ``unet`` on :data:`LCM_TARGETS`, saved as ``pytorch_lora_weights.safetensors``
-    in diffusers' format (what ``load_lora_weights`` reads). ``unet`` is left without the adapter."""
-    from diffusers import StableDiffusionPipeline
-    from peft import LoraConfig
-    from peft.utils import get_peft_model_state_dict
+    """Random LoRA weights for ``unet``'s :data:`LCM_TARGETS` layers (Linear and Conv2d), saved as
+    ``pytorch_lora_weights.safetensors`` with peft's key names (``unet.<layer>.lora_A.weight`` / ``lora_B``),
+    which ``load_lora_weights`` reads. ``unet`` only lends its layer names and shapes; it is not changed."""
+    from safetensors.torch import save_file
 
-    torch.manual_seed(seed)
-    unet.add_adapter(LoraConfig(r=rank, lora_alpha=rank, target_modules=LCM_TARGETS, init_lora_weights=False), adapter_name="rand")
-    state = get_peft_model_state_dict(unet, adapter_name="rand")
-    state = {k: (v * scale).contiguous() for k, v in state.items()}
-    unet.delete_adapters("rand")
+    gen = torch.Generator().manual_seed(seed)
+    state = {}
+    for name, module in unet.named_modules():
+        if not any(name == t or name.endswith("." + t) for t in LCM_TARGETS):
+            continue
+        if isinstance(module, torch.nn.Linear):
+            a_shape, b_shape = (rank, module.in_features), (module.out_features, rank)
+        elif isinstance(module, torch.nn.Conv2d):
+            a_shape = (rank, module.in_channels, *module.kernel_size)
+            b_shape = (module.out_channels, rank, 1, 1)
+        else:
+            continue
+        fan_in = 1
+        for d in a_shape[1:]:
+            fan_in *= d
+        state[f"unet.{name}.lora_A.weight"] = torch.randn(a_shape, generator=gen) / fan_in**0.5
+        state[f"unet.{name}.lora_B.weight"] = torch.randn(b_shape, generator=gen) * scale / rank**0.5
     folder.mkdir(parents=True, exist_ok=True)
-    # peft's key names (lora_A / lora_B): load_lora_weights reads them for every layer kind
-    StableDiffusionPipeline.save_lora_weights(str(folder), unet_lora_layers=state, safe_serialization=True)
-    return folder / "pytorch_lora_weights.safetensors"
+    path = folder / "pytorch_lora_weights.safetensors"
+    save_file(state, str(path))
+    return path
 
 
 def ensure_tiny_lcm_lora() -> Path:
@@ -101,6 +112,6 @@ def ensure_tiny_lcm_lora() -> Path:
 
     def write(tmp: Path) -> None:
         torch.manual_seed(TINY_SEED)
-        write_random_lora(UNet2DConditionModel(**tiny_unet_config(4)), tmp, rank=4, seed=TINY_SEED + 3, scale=0.5)
+        write_random_lora(UNet2DConditionModel(**tiny_unet_config(4)), tmp, rank=4, seed=TINY_SEED + 3, scale=0.2)
 
     return _atomic_folder(f"{TINY_SPEED_VERSION}-lcm-lora", write) / "pytorch_lora_weights.safetensors"
