@@ -76,3 +76,15 @@ def test_web_ui_infotext_is_read():
     assert spec.style.steps == 30 and spec.style.cfg_scale == 6.5 and spec.style.seed == 1234
     assert spec.model.model == "v1-5, pruned"
     assert spec.style.strength == 0.25
+
+
+def test_infotext_records_consistency_and_controlnet_units():
+    from rotoscope.consistency.options import ConsistencyOptions
+    from rotoscope.stylize.control import ControlOptions
+
+    spec = JobSpec(source="x.mp4", consistency=ConsistencyOptions(techniques=["flow-warp", "color-match"]),
+                   control=[ControlOptions("canny", 0.8, 0.0, 0.6)])
+    text = format_infotext(spec, seed=1, size=(64, 64))
+    assert 'Consistency: "flow-warp, color-match"' in text
+    assert 'ControlNet 0: "Module: canny, Model: default canny, Weight: 0.8, Guidance Start: 0, Guidance End: 0.6"' in text
+    assert apply_infotext(JobSpec(source="y.mp4"), text).consistency.techniques == ["flow-warp", "color-match"]

@@ -56,6 +56,12 @@ def format_infotext(spec: JobSpec, *, seed: int, size: tuple[int, int] | None = 
     if model.loras:
         fields["Lora"] = "; ".join(f"{p}:{_fmt_number(w)}" for p, w in model.loras)
     fields["Method"] = spec.method
+    if spec.consistency.techniques:
+        fields["Consistency"] = ", ".join(spec.consistency.techniques)
+    if spec.control:
+        from ..stylize.control import control_infotext_fields
+
+        fields.update(control_infotext_fields(spec.control))
     fields["Version"] = f"rotoscope {metadata.version('rotoscope') if _installed() else 'dev'}"
     lines = [style.prompt]
     if style.negative_prompt:
@@ -124,7 +130,12 @@ def apply_infotext(spec: JobSpec, text: str) -> JobSpec:
             model.loras = [(path, float(w)) for path, _, w in (item.strip().rpartition(":") for item in p["Lora"].split(";"))]
     except ValueError as exc:
         raise InputError(f"infotext has a value that cannot be read ({exc}); check the pasted text.") from None
-    return replace(spec, style=style, model=model, method=p.get("Method", spec.method))
+    spec = replace(spec, style=style, model=model, method=p.get("Method", spec.method))
+    if "Consistency" in p:
+        from ..consistency.options import ConsistencyOptions
+
+        spec = replace(spec, consistency=ConsistencyOptions(techniques=[t.strip() for t in p["Consistency"].split(",")]))
+    return spec
 
 
 def read_infotext(source: str) -> str:

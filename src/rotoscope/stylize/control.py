@@ -332,13 +332,17 @@ class ControlUnits:
         )
 
     def infotext_fields(self) -> dict[str, str]:
-        """The web UI's ControlNet infotext keys (``ControlNet 0: "Module: canny, Weight: 1, …"``)."""
-        fields = {}
-        for i, unit in enumerate(self.units):
-            module = "precomputed" if unit.image_dir else unit.type
-            fields[f"ControlNet {i}"] = (f'"Module: {module}, Model: {unit.model or "default " + unit.type}, Weight: {unit.weight:g}, '
-                                         f'Guidance Start: {unit.start:g}, Guidance End: {unit.end:g}"')
-        return fields
+        return control_infotext_fields(self.units)
+
+
+def control_infotext_fields(units: list[ControlOptions]) -> dict[str, str]:
+    """The web UI's ControlNet infotext keys (``ControlNet 0: "Module: canny, Weight: 1, …"``; the writer quotes)."""
+    fields = {}
+    for i, unit in enumerate(units):
+        module = "precomputed" if unit.image_dir else unit.type
+        fields[f"ControlNet {i}"] = (f"Module: {module}, Model: {unit.model or 'default ' + unit.type}, Weight: {unit.weight:g}, "
+                                     f"Guidance Start: {unit.start:g}, Guidance End: {unit.end:g}")
+    return fields
 
 
 def attach(stylizer, units: list[ControlOptions], model_options) -> None:
