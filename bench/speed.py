@@ -30,6 +30,7 @@ from pathlib import Path
 from _common import ROOT, SAMPLE, child_peak_rss_mb, print_json, print_table
 
 STRENGTH = 0.3
+FULL_VAE: list = []
 PROMPT = "a cup on a table, ink drawing"
 
 
@@ -55,6 +56,7 @@ class Row:
     vae: object
     times: list = field(default_factory=list)
     unet_calls: int = 0
+    threads: int = 0  # 0: the process's (torch's default, one per core)
 
     def prepare(self, rows) -> None:
         """Rows share pipelines: put this row's scheduler, VAE and step cache in place."""
@@ -66,6 +68,17 @@ class Row:
             self.stylizer.step_cache.attach()
         pipe.scheduler = self.scheduler
         pipe.vae = self.vae
+        torch_threads(self.threads or DEFAULT_THREADS)
+
+
+DEFAULT_THREADS = 0
+
+
+def torch_threads(n: int) -> None:
+    import torch
+
+    if n and torch.get_num_threads() != n:
+        torch.set_num_threads(n)
 
 
 def make_row(label, piece, loaded, style_kwargs, vae, size):
@@ -112,6 +125,7 @@ def build_models(log):
     lora_file = write_random_lora(pfast.pipe.unet, lora_dir, rank=64, seed=7)  # SD 1.5 LCM-LoRA's layers and rank
     load_lcm_lora(pfast, str(lora_file))  # the real path: load_lora_weights + fuse + unload
     taesd = build_taesd(half, seed=3)
+    FULL_VAE.append(p16.pipe.vae)  # rows swap pipe.vae; the micro timings need the full one
     for loaded in (p32, p16, pfast):
         apply_speed(loaded, ModelOptions(attention="sdpa"))
     log(f"built the LCM-LoRA ({lora_file.stat().st_size / 1e6:.0f} MB, fused) + TAESD in {time.perf_counter() - t:.0f} s")
@@ -121,6 +135,10 @@ def build_models(log):
 
 def frame_rows(models, size, full: bool):
     p32, p16, pfast, taesd, half = models
+    global DEFAULT_THREADS
+    import torch
+
+    DEFAULT_THREADS = torch.get_num_threads()
     hname = "bf16" if str(half) == "torch.bfloat16" else "fp32"
     base = dict(sampler="Euler a", steps=20, cfg_scale=7.0)
     lcm = dict(sampler="LCM", steps=4, cfg_scale=1.0)
@@ -134,7 +152,9 @@ def frame_rows(models, size, full: bool):
         make_row(f"SD-Turbo settings: {hname}, 2×0.3→1 step, CFG 0, trailing, TAESD", "turbo", p16,
                  dict(sampler="Euler a", steps=2, cfg_scale=0.0, timestep_spacing="trailing"), taesd, size),
         make_row("fast + similar-frame reuse (threshold 3)", "frame reuse", pfast, dict(lcm, reuse_threshold=3.0), taesd, size),
+        make_row("fast preset, 1 thread", "threads", pfast, lcm, taesd, size),
     ]
+    rows[-1].threads = 1
     if full:
         rows.insert(2, make_row(f"{hname} + channels-last", "channels-last", p16, base, p16.pipe.vae, size))
     return rows
@@ -158,7 +178,7 @@ def time_rows(rows, frames, warmup: int, log):
             row.prepare(rows)
             if "channels-last" in row.label:
                 row.stylizer.pipe.unet.to(memory_format=torch.channels_last)
-            index = k % len(frames)
+            index = max(0, k - warmup) % len(frames)  # the warm-up frame is frame 0, timed frames 0, 1, 2, …
             before = counts.get(id(row.stylizer.pipe.unet), 0)
             t = time.perf_counter()
             row.stylizer.stylize([frames[index]], seed=1, indices=[index])
@@ -168,7 +188,11 @@ def time_rows(rows, frames, warmup: int, log):
             if k >= warmup:
                 row.times.append(seconds)
                 row.unet_calls += counts.get(id(row.stylizer.pipe.unet), 0) - before
+        if k + 1 == warmup:  # similar-frame reuse starts afresh on the timed frames
+            for row in rows:
+                row.stylizer.reuse = type(row.stylizer.reuse)(row.stylizer.reuse.threshold)
         log(f"round {k + 1}/{total} done" + (" (warm-up)" if k < warmup else "") + f"; load {os.getloadavg()[0]:.1f}")
+    torch_threads(DEFAULT_THREADS)
     for h in hooks:
         h.remove()
 
@@ -182,6 +206,7 @@ def micro(models, size, log, repeats=3):
 
     p32, p16, pfast, taesd, half = models
     unet = p16.pipe.unet
+    vae = FULL_VAE[0]
     w, h = size[0] // 8, size[1] // 8
     x = torch.randn(1, 4, h, w, dtype=half)
     cond = torch.randn(1, 77, 768, dtype=half)
@@ -226,7 +251,6 @@ def micro(models, size, log, repeats=3):
         finally:
             torch.set_num_threads(n)
 
-    vae = p16.pipe.vae
     tests = {
         "UNet step, bf16 (sdpa, NCHW)": step,
         "UNet step, bf16 + channels-last": with_layout,
@@ -247,8 +271,29 @@ def micro(models, size, log, repeats=3):
                 t = time.perf_counter()
                 inner = fn()
                 results[name].append(inner if isinstance(inner, float) else time.perf_counter() - t)
+    # token merging (ToMe) would shrink the full-resolution transformer blocks: their share bounds what it can save
+    spent, shares = [0.0], []
+
+    def pre(module, args):
+        module._t0 = time.perf_counter()
+
+    def post(module, args, output):
+        spent[0] += time.perf_counter() - module._t0
+
+    blocks = list(unet.down_blocks[0].attentions) + list(unet.up_blocks[-1].attentions)
+    handles = [b.register_forward_pre_hook(pre) for b in blocks] + [b.register_forward_hook(post) for b in blocks]
+    with torch.inference_mode():
+        for _ in range(repeats):
+            spent[0] = 0.0
+            t = time.perf_counter()
+            step()
+            shares.append(spent[0] / (time.perf_counter() - t))
+    for handle in handles:
+        handle.remove()
     log(f"micro timings done; load {os.getloadavg()[0]:.1f}")
-    return {k: min(v) for k, v in results.items()}
+    out = {k: min(v) for k, v in results.items()}
+    out["share of a UNet step in the full-resolution transformer blocks (ToMe's target)"] = sorted(shares)[len(shares) // 2]
+    return out
 
 
 def memory_child(preset: str, size: tuple[int, int], low_memory: bool) -> None:
@@ -264,7 +309,7 @@ def memory_child(preset: str, size: tuple[int, int], low_memory: bool) -> None:
 
     p = get_preset(preset)
     half = torch.bfloat16 if cpu_has_bf16() else torch.float32
-    dtype = half if p.model.get("dtype") == "half" else torch.float32
+    dtype = half if p.model.get("dtype") == "half" or low_memory else torch.float32  # as the loader picks
     loaded = loaded_model(build_sd15_pipeline(dtype, seed=0), dtype, f"sd15-{preset}")
     if p.model.get("lcm_lora"):
         lora_dir = Path(tempfile.mkdtemp(prefix="rotoscope-bench-lcm-"))
@@ -350,24 +395,28 @@ def main() -> None:
         for row in rows:
             best, mean = min(row.times), sum(row.times) / len(row.times)
             table.append([row.label, row.piece, round(best, 3), round(mean, 3), f"{base / best:.1f}x",
-                          round(row.unet_calls / len(row.times), 2)])
+                          round(row.unet_calls / len(row.times), 2), row.stylizer.reuse.reused])
         print(f"\nseconds per frame at {tag} (full-size SD 1.5 architecture, random weights; {frames_per_row} frames a row, min / mean)")
-        print_table(["configuration", "piece", "s/frame", "mean", "speedup", "UNet calls/frame"], table)
+        print(f"load average (1 min) during the rows: {result['load_average_start']} at start, {os.getloadavg()[0]:.2f} now")
+        print_table(["configuration", "piece", "s/frame", "mean", "speedup", "UNet calls/frame", "frames reused"], table)
         fast = next(r for r in rows if "fast preset" in r.label)
         balanced = next(r for r in rows if "balanced preset" in r.label)
         result[tag] = {r.label: {"s_per_frame": round(min(r.times), 3), "mean": round(sum(r.times) / len(r.times), 3),
-                                 "unet_calls_per_frame": round(r.unet_calls / len(r.times), 2)} for r in rows}
+                                 "unet_calls_per_frame": round(r.unet_calls / len(r.times), 2),
+                                 "frames_reused": r.stylizer.reuse.reused} for r in rows}
         if size == (320, 192):
             result["baseline_s_per_frame"] = round(base, 3)
             result["fast_s_per_frame"] = round(min(fast.times), 3)
             result["balanced_s_per_frame"] = round(min(balanced.times), 3)
             result["speedup"] = round(base / min(fast.times), 2)
+            one = next(r for r in rows if r.threads == 1)
+            result["fast_1_thread_s_per_frame"] = round(min(one.times), 3)
             result["baseline_mean_s_per_frame"] = round(sum(rows[0].times) / len(rows[0].times), 3)
             result["fast_mean_s_per_frame"] = round(sum(fast.times) / len(fast.times), 3)
             result["mean_speedup"] = round(result["baseline_mean_s_per_frame"] / result["fast_mean_s_per_frame"], 2)
             steps = micro(models, size, log)
             print(f"\nsingle pieces at {tag} (one UNet step / one VAE call, batch 1, min of 3)")
-            print_table(["measurement", "seconds"], [[k, round(v, 3)] for k, v in steps.items()])
+            print_table(["measurement", "seconds (share: fraction)"], [[k, round(v, 3)] for k, v in steps.items()])
             result["micro_320x192"] = {k: round(v, 3) for k, v in steps.items()}
         for row in rows:
             if row.stylizer.step_cache is not None:

@@ -351,7 +351,7 @@ Spacing = Annotated[Optional[str], typer.Option("--spacing", help="Timestep spac
 ChannelsLast = Annotated[Optional[bool], typer.Option("--channels-last/--no-channels-last", help="NHWC memory format for UNet + VAE (pays on CUDA; measured no gain on CPU).", rich_help_panel="Speed")]
 AttentionOpt = Annotated[Optional[str], typer.Option("--attention", help="sdpa (PyTorch scaled-dot-product, default) | classic.", rich_help_panel="Speed")]
 Threads = Annotated[Optional[int], typer.Option("--threads", help="CPU threads for the model (0 = torch's default: one per core).", rich_help_panel="Speed")]
-LowMemory = Annotated[bool, typer.Option("--low-memory", help="For 8 GB machines / small GPUs: attention slicing, VAE slicing + tiling, CUDA CPU offload. Combine with --dtype half.", rich_help_panel="Speed")]
+LowMemory = Annotated[bool, typer.Option("--low-memory", help="For 8 GB machines / small GPUs: half precision unless --dtype is given (bf16 on CPU: the weights are most of the memory), attention slicing, VAE slicing + tiling, CUDA model CPU offload.", rich_help_panel="Speed")]
 CompileOpt = Annotated[bool, typer.Option("--compile", help="torch.compile the UNet (CUDA only; the first frame is slow).", rich_help_panel="Speed")]
 ReuseThreshold = Annotated[Optional[float], typer.Option("--reuse-threshold", help="Similar-frame reuse: a frame whose source differs from the last computed one by less than this (mean |Δ|, 0-255) reuses its output. 0 = off (default); 1-3 for still shots.", rich_help_panel="Speed")]
 StepCacheOpt = Annotated[Optional[int], typer.Option("--step-cache", help="DeepCache-style: run the whole UNet every N-th step, only its outer blocks between (0 = off; 2 in --preset balanced).", rich_help_panel="Speed")]

@@ -112,9 +112,13 @@ def test_channels_last_sdpa_and_threads_are_applied(tiny_model_dir):
 def test_low_memory_slices_attention_and_tiles_the_vae(tiny_model_dir):
     from diffusers.models.attention_processor import SlicedAttnProcessor
 
+    from rotoscope.models.speed import cpu_has_bf16
+
     loaded = load_pipeline(ModelOptions(model="tiny", low_memory=True))
     assert all(isinstance(p, SlicedAttnProcessor) for p in loaded.pipe.unet.attn_processors.values())
     assert loaded.pipe.vae.use_tiling and loaded.pipe.vae.use_slicing
+    assert loaded.dtype == (torch.bfloat16 if cpu_has_bf16() else torch.float32)  # the weights are halved too
+    assert load_pipeline(ModelOptions(model="tiny", low_memory=True, dtype="fp32")).dtype == torch.float32
 
 
 # -- missing add-ons offline: one line, with the way out ------------------------------------------

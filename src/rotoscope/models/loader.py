@@ -295,7 +295,8 @@ def load_pipeline(options: ModelOptions, kind: str = "img2img") -> LoadedModel:
         raise OptionError(f"pipeline kind {kind!r} is not known: use one of {', '.join(KINDS)}")
     options.validate()
     device = resolve_device(options.device)
-    dtype = resolve_dtype(options.dtype, device)
+    # --low-memory halves the weights too, unless a dtype was chosen (they are most of the memory on a CPU)
+    dtype = resolve_dtype("half" if options.low_memory and options.dtype == "auto" else options.dtype, device)
 
     model = options.model.strip()
     path = Path(model).expanduser()

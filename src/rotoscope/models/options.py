@@ -33,7 +33,7 @@ class ModelOptions:
     channels_last: bool = False  # NHWC memory format for UNet + VAE
     attention: str = "sdpa"  # sdpa (torch scaled-dot-product) | classic
     threads: int = 0  # torch intra-op threads; 0 = torch's default (doesn't change the look)
-    low_memory: bool = False  # attention slicing, VAE slicing + tiling, CUDA model offload (8 GB machines)
+    low_memory: bool = False  # half precision if dtype is auto, attention slicing, VAE slicing + tiling, CUDA offload (8 GB machines)
     compile: bool = False  # torch.compile the UNet (CUDA only)
 
     def validate(self) -> "ModelOptions":

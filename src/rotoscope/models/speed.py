@@ -11,8 +11,9 @@ Each piece is its own option (``ModelOptions`` fields) and is measured by
 - ``threads``: ``torch.set_num_threads`` (0 leaves torch's default);
 - ``vae="tiny"``: TAESD (``AutoencoderTiny``) for encode and decode;
 - ``lcm_lora``: LCM-LoRA fused into the UNet (``"auto"``: the family's hub LoRA);
-- ``low_memory``: attention slicing, VAE slicing + tiling, and on CUDA model
-  CPU offload; ``compile``: ``torch.compile`` of the UNet on CUDA.
+- ``low_memory``: half precision when ``dtype`` is auto (the loader), attention
+  slicing, VAE slicing + tiling, and on CUDA model CPU offload;
+  ``compile``: ``torch.compile`` of the UNet on CUDA.
 
 The step cache (DeepCache idea) lives here too: :class:`StepCache` recomputes
 only the UNet's outermost blocks on the steps between full ones.
@@ -84,15 +85,18 @@ def apply_speed(loaded, options) -> None:
 
 
 def set_attention(pipe, kind: str) -> None:
-    """``sdpa``: ``torch.nn.functional.scaled_dot_product_attention``; ``classic``: matmul + softmax."""
-    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+    """``sdpa``: ``torch.nn.functional.scaled_dot_product_attention`` — diffusers' default with torch 2, so
+    nothing is changed (other processors a model brings stay); ``classic``: matmul + softmax, for comparison."""
+    from diffusers.models.attention_processor import AttnProcessor
 
     if kind not in ATTENTIONS:
         raise OptionError(f"--attention {kind!r} is not known; use one of {', '.join(ATTENTIONS)}.")
+    if kind == "sdpa":
+        return
     for name in ("unet", "vae"):
         model = getattr(pipe, name, None)
         if model is not None and hasattr(model, "set_attn_processor") and getattr(model, "attn_processors", None):
-            model.set_attn_processor(AttnProcessor2_0() if kind == "sdpa" else AttnProcessor())
+            model.set_attn_processor(AttnProcessor())
 
 
 def to_channels_last(pipe) -> None:

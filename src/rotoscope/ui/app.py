@@ -241,6 +241,21 @@ class UI:
         return [info.row() for info in self.ws.jobs()]
 
 
+PRESET_NAMES = ("quality", "balanced", "fast")  # stylize/presets.py
+
+
+def _preset_look(name: str, model: str):
+    """A preset's sampler / steps / CFG into the Look sliders (the rest of the preset is applied by build_spec)."""
+    from ..models.speed import is_turbo_model
+    from ..stylize.presets import get_preset
+
+    if not name:
+        return gr.update(), gr.update(), gr.update()
+    preset = get_preset(name)
+    look = preset.turbo_style if preset.turbo_style is not None and is_turbo_model(model or "") else preset.style
+    return tuple(gr.update(value=look[k]) if k in look else gr.update() for k in ("sampler", "steps", "cfg_scale"))
+
+
 def build_app(ws: Workspace) -> gr.Blocks:
     ui = UI(ws)
     from ..models.samplers import sampler_names
@@ -256,7 +271,7 @@ def build_app(ws: Workspace) -> gr.Blocks:
 
     media_names = ("start", "duration", "fps", "scale_width", "max_size")
     look_names = ("prompt", "negative_prompt", "model", "sampler", "steps", "cfg_scale", "strength", "seed",
-                  "width", "height", "resize_mode", "clip_skip")
+                  "width", "height", "resize_mode", "clip_skip", "preset")
     run_names = ("noise", "batch_size")
     quiet = dict(api_visibility="undocumented")
 
@@ -297,6 +312,10 @@ def build_app(ws: Workspace) -> gr.Blocks:
                     add("steps", gr.Slider(1, 150, value=STYLE["steps"], step=1, label="steps", elem_id="steps"))
                     add("cfg_scale", gr.Slider(0, 30, value=STYLE["cfg_scale"], step=0.5, label="CFG scale", elem_id="cfg"))
                     add("strength", gr.Slider(0.01, 1, value=STYLE["strength"], step=0.01, label="denoising strength", elem_id="strength"))
+                add("preset", gr.Dropdown(label="speed preset (README: Speed): fast = bf16/fp16 + LCM-LoRA 4 steps + TAESD",
+                                          choices=["", *PRESET_NAMES], value="", elem_id="preset"))
+                form["preset"].change(_preset_look, inputs=[form["preset"], form["model"]],
+                                      outputs=[form["sampler"], form["steps"], form["cfg_scale"]], **quiet)
                 with gr.Row(elem_classes="seed-row"):
                     add("seed", gr.Number(label="seed (-1 = random, drawn once per job)", value=STYLE["seed"], precision=0,
                                           minimum=-1, maximum=MAX_SEED, elem_id="seed"))
