@@ -112,12 +112,11 @@ def low_memory(pipe, device: torch.device) -> None:
     and on CUDA the models moved to the GPU only while they run."""
     pipe.enable_attention_slicing("max")
     vae = pipe.vae
-    for method in ("enable_slicing", "enable_tiling"):
+    # TAESD is small already, and diffusers' AutoencoderTiny tiled encode returns fp32 latents under bf16 weights
+    methods = ("enable_slicing",) if type(vae).__name__ == "AutoencoderTiny" else ("enable_slicing", "enable_tiling")
+    for method in methods:
         if hasattr(vae, method):
-            try:
-                getattr(vae, method)()
-            except Exception:  # AutoencoderTiny's tiling needs sizes it may not support
-                pass
+            getattr(vae, method)()
     if device.type == "cuda":
         pipe.enable_model_cpu_offload(device=device)
 
