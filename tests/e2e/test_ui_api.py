@@ -36,13 +36,18 @@ def test_run_returns_the_gif(client, sample_clip):
     from gradio_client import handle_file
 
     options = {"prompt": "ink drawing", "model": "tiny", "seed": 7, "steps": 4, "strength": 0.5,
-               "duration": 1, "fps": 10, "scale_width": 128, "formats": ["gif", "mp4"]}
+               "duration": 1, "fps": 10, "scale_width": 128, "formats": ["gif", "mp4"], "consistency": "color-match"}
     gif, mp4, result = client.predict(handle_file(str(sample_clip)), None, options, api_name="/run")
     with Image.open(gif) as image:
         assert image.n_frames == 10 and image.size == (128, 96)
     assert mp4.endswith(".mp4")
     assert result["seed"] == 7 and result["frames"] == 10 and result["computed"] == 10
     assert "Seed: 7" in result["infotext"] and "Model: tiny" in result["infotext"]
+    assert "Consistency: color-match" in result["infotext"]
+    # the consistency report of `rotoscope score` comes with the result
+    score = result["score"]
+    assert score["frames"] == 10 and 0 < score["ssim"] <= 1 and score["warp_error"] > 0
+    assert abs(score["added_flicker"] - (score["warp_error"] - score["source_warp_error"])) < 1e-3
 
     # the same request again resumes the finished job: nothing is recomputed
     _, _, again = client.predict(handle_file(str(sample_clip)), None, options, api_name="/run")

@@ -226,9 +226,27 @@ class UI:
         message = (f"job **{job.name}**: {result.frames_total} frames, {result.frames_computed} stylised"
                    + (f" at {rate:.2f} fr/s" if rate and result.frames_computed else "")
                    + f", {result.frames_resumed} resumed; seed {result.seed}")
+        score, plot = self.score(job)
         return {"cancelled": False, "job": job.name, "seed": result.seed, "frames": result.frames_total,
                 "computed": result.frames_computed, "resumed": result.frames_resumed, "infotext": result.infotext,
-                "outputs": outputs, "message": message}
+                "outputs": outputs, "message": message, "score": score, "score_plot": plot}
+
+    @staticmethod
+    def score(job: Path) -> tuple[dict[str, Any] | None, str | None]:
+        """The consistency report of a finished job (its frames against its source frames), and its plot."""
+        from ..metrics import plot_score, score_clip
+
+        frames, source = job / "frames", job / "source"
+        count = len(list(frames.glob("*.png")))
+        # Only where output and source frames pair one to one (not img2vid's single still, not interpolated outputs).
+        if count < 2 or count != len(list(source.glob("*.png"))):
+            return None, None
+        result = score_clip(frames, source, clip=False)
+        plot = job / "score.png"
+        plot_score(result, plot, title=job.name)
+        data = result.to_dict()
+        return {k: data[k] for k in ("frames", "warp_error", "source_warp_error", "added_flicker", "ssim", "psnr")} | {
+            "clip_note": result.clip_note}, str(plot)
 
     def resume(self, name: str, frames: str | None, session: str | None = None, report=None) -> dict[str, Any]:
         from ..jobs.store import JobDir
@@ -272,7 +290,7 @@ def build_app(ws: Workspace) -> gr.Blocks:
     media_names = ("start", "duration", "fps", "scale_width", "max_size")
     look_names = ("prompt", "negative_prompt", "model", "sampler", "steps", "cfg_scale", "strength", "seed",
                   "width", "height", "resize_mode", "clip_skip", "preset")
-    run_names = ("noise", "batch_size")
+    run_names = ("noise", "batch_size", "consistency")
     quiet = dict(api_visibility="undocumented")
 
     with gr.Blocks(title="rotoscope") as demo:
@@ -347,6 +365,8 @@ def build_app(ws: Workspace) -> gr.Blocks:
                     method = gr.Dropdown(label="method", choices=list(METHODS), value=JobSpec.method, elem_id="method")
                     add("noise", gr.Radio(label="noise (consistency)", choices=list(NOISE_MODES), value=STYLE["noise"], elem_id="noise"))
                     add("batch_size", gr.Number(label="frames per model call", value=STYLE["batch_size"], precision=0, minimum=1))
+                    add("consistency", gr.Textbox(label="consistency techniques (e.g. flow-warp,color-match,deflicker)",
+                                                  value="", elem_id="consistency"))
                 with gr.Row():
                     job_name = gr.Textbox(label="job name (empty = from source and settings)", elem_id="job-name")
                     redo = gr.Textbox(label="redo frames (e.g. 12-18)", elem_id="redo-frames")
@@ -364,6 +384,10 @@ def build_app(ws: Workspace) -> gr.Blocks:
                     dl_mp4 = gr.DownloadButton("Download MP4", visible=False, elem_id="download-mp4")
                 infotext = gr.Textbox(label="infotext (paste into `rotoscope run --from`)", buttons=["copy"], lines=3,
                                       interactive=False, elem_id="infotext")
+                with gr.Row():
+                    score_md = gr.Markdown(elem_id="score-report")
+                    score_plot = gr.Image(label="warp error per frame (where it flickers)", type="filepath",
+                                          interactive=False, height=220, elem_id="score-plot")
             # ---------------------------------------------------------------- Jobs
             with gr.Tab("Jobs", id="jobs") as jobs_tab:
                 refresh = gr.Button("Refresh", elem_id="jobs-refresh")
@@ -433,16 +457,21 @@ def build_app(ws: Workspace) -> gr.Blocks:
 
         mask_tab.wire(source, frame, media_names, values)
 
-        outputs = [status, result_gif, result_mp4, dl_gif, dl_mp4, infotext, last_seed, job_name]
+        outputs = [status, result_gif, result_mp4, dl_gif, dl_mp4, infotext, last_seed, job_name, score_md, score_plot]
 
         def show(summary: dict) -> list:
             if summary["cancelled"]:
-                return [summary["message"], gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), summary["job"]]
+                return [summary["message"], gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), gr.update(),
+                        summary["job"], gr.update(), gr.update()]
             outs = summary["outputs"]
+            score = summary.get("score") or {}
+            report = ("**score** (`rotoscope score`): warp error {warp_error:.2f} (source {source_warp_error:.2f}, "
+                      "added flicker {added_flicker:+.2f}), SSIM to source {ssim:.3f}, PSNR {psnr:.1f} dB; CLIP: {clip_note}"
+                      .format(**score)) if score else ""
             return [summary["message"], outs.get("gif"), outs.get("mp4"),
                     gr.update(value=outs.get("gif"), visible="gif" in outs),
                     gr.update(value=outs.get("mp4"), visible="mp4" in outs),
-                    summary["infotext"], summary["seed"], summary["job"]]
+                    summary["infotext"], summary["seed"], summary["job"], report, summary.get("score_plot")]
 
         @user_errors
         def on_run(data, request: gr.Request, progress=gr.Progress()):
