@@ -67,8 +67,7 @@ def build_spec(source: str | Path | None, output: str | Path | list | None = Non
         from .stylize.presets import apply_preset
 
         spec = build_spec(source, output, method=method, **options)
-        given = set(options) | {f for f in ("cfg_scale", "steps", "sampler") if f in options}
-        return apply_preset(spec, preset, given)
+        return apply_preset(spec, preset, set(options))  # keywords given win over the preset
     media_kwargs = {_MEDIA_RENAMES[k]: options.pop(k) for k in list(options) if k in _MEDIA_RENAMES}
     names = options.pop("consistency", None)  # "per-frame,flow-warp": the CLI's --consistency
     if names is not None:

@@ -69,6 +69,10 @@ def test_presets_fill_in_only_what_the_user_did_not_give():
         apply_preset(spec, "turbo")
     for preset in PRESETS.values():
         assert preset.gives_up and preset.summary
+    from rotoscope import api  # the Python API: keywords given win over the preset
+
+    via_api = api.build_spec("a.mp4", "o.gif", preset="fast", model="tiny", steps=6)
+    assert (via_api.style.steps, via_api.style.sampler, via_api.model.vae) == (6, "LCM", "tiny")
 
 
 def test_fast_preset_with_a_turbo_model_uses_its_own_few_step_settings():

@@ -4,8 +4,9 @@ A preset only fills in what the user did not give: ``--preset fast --steps 6``
 runs 6 LCM steps. The spec stores the resolved pieces (not the preset's name),
 so a job's look is fully described by its options, as before.
 
-Measured by ``bench/speed.py`` (full-size SD 1.5 architecture, 320×192,
-strength 0.3, 2-core CPU); see README "Speed".
+Measured by ``bench/speed.py --quick`` (full-size SD 1.5 architecture, 320×192,
+strength 0.3, 2-core CPU): quality 17.9 s a frame, balanced 6.7 s, fast 0.85 s;
+see README "Speed".
 
 | preset | what it sets | what it gives up |
 | --- | --- | --- |
@@ -39,7 +40,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "quality": Preset(
         "quality", "full precision, your sampler / steps / CFG, the model's VAE",
-        "nothing; the slowest (CPU: ~15 s a frame for SD 1.5 at 320×192, 20 steps × 0.3)",
+        "nothing; the slowest (2-core CPU: ~18 s a frame for SD 1.5 at 320×192, 20 steps × 0.3; bench/speed.py)",
         model=dict(dtype="auto", attention="sdpa"),
         style=dict(step_cache=0),
     ),
