@@ -88,3 +88,15 @@ def test_infotext_records_consistency_and_controlnet_units():
     assert 'Consistency: "flow-warp, color-match"' in text
     assert 'ControlNet 0: "Module: canny, Model: default canny, Weight: 0.8, Guidance Start: 0, Guidance End: 0.6"' in text
     assert apply_infotext(JobSpec(source="y.mp4"), text).consistency.techniques == ["flow-warp", "color-match"]
+
+
+def test_infotext_records_the_speed_pieces_that_change_the_look():
+    spec = JobSpec(source="x.mp4", model=ModelOptions(model="tiny", lcm_lora="auto", vae="tiny"),
+                   style=StyleOptions(sampler="LCM", steps=4, cfg_scale=1, timestep_spacing="trailing", step_cache=2,
+                                      reuse_threshold=2.5))
+    text = format_infotext(spec, seed=3, size=(64, 64))
+    assert "VAE: tiny" in text and "LCM-LoRA: auto" in text and "Schedule type: trailing" in text
+    assert "Step cache: 2" in text and "Reuse threshold: 2.5" in text
+    back = apply_infotext(JobSpec(source="y.mp4"), text)
+    assert (back.model.lcm_lora, back.model.vae, back.style.timestep_spacing) == ("auto", "tiny", "trailing")
+    assert (back.style.step_cache, back.style.reuse_threshold, back.style.sampler) == (2, 2.5, "LCM")

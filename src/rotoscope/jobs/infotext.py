@@ -53,6 +53,14 @@ def format_infotext(spec: JobSpec, *, seed: int, size: tuple[int, int] | None = 
         fields["Clip skip"] = str(style.clip_skip)
     fields["Resize mode"] = style.resize_mode
     fields["Noise"] = style.noise
+    if model.lcm_lora:
+        fields["LCM-LoRA"] = model.lcm_lora
+    if style.timestep_spacing != "auto":
+        fields["Schedule type"] = style.timestep_spacing
+    if style.step_cache > 1:
+        fields["Step cache"] = str(style.step_cache)
+    if style.reuse_threshold > 0:
+        fields["Reuse threshold"] = _fmt_number(style.reuse_threshold)
     if model.loras:
         fields["Lora"] = "; ".join(f"{p}:{_fmt_number(w)}" for p, w in model.loras)
     fields["Method"] = spec.method
@@ -126,6 +134,14 @@ def apply_infotext(spec: JobSpec, text: str) -> JobSpec:
             model.model = p["Model"]
         if "VAE" in p:
             model.vae = p["VAE"]
+        if "LCM-LoRA" in p:
+            model.lcm_lora = p["LCM-LoRA"]
+        if "Schedule type" in p:
+            style.timestep_spacing = p["Schedule type"]
+        if "Step cache" in p:
+            style.step_cache = int(p["Step cache"])
+        if "Reuse threshold" in p:
+            style.reuse_threshold = float(p["Reuse threshold"])
         if "Lora" in p:
             model.loras = [(path, float(w)) for path, _, w in (item.strip().rpartition(":") for item in p["Lora"].split(";"))]
     except ValueError as exc:
