@@ -105,48 +105,42 @@ def parse_infotext(text: str) -> tuple[str, str, dict[str, str]]:
     return "\n".join(prompt).strip(), "\n".join(negative).strip(), params
 
 
+# Infotext key → (which options, field, how to read the value). Keys the web UI
+# writes that we have no option for ("Model hash", "Version", …) are ignored.
+_FIELDS: dict[str, tuple[str, str, type]] = {
+    "Steps": ("style", "steps", int),
+    "Sampler": ("style", "sampler", str),
+    "CFG scale": ("style", "cfg_scale", float),
+    "Seed": ("style", "seed", int),
+    "Denoising strength": ("style", "strength", float),
+    "Clip skip": ("style", "clip_skip", int),
+    "Resize mode": ("style", "resize_mode", str),
+    "Noise": ("style", "noise", str),
+    "Schedule type": ("style", "timestep_spacing", str),
+    "Step cache": ("style", "step_cache", int),
+    "Reuse threshold": ("style", "reuse_threshold", float),
+    "Model": ("model", "model", str),
+    "VAE": ("model", "vae", str),
+    "LCM-LoRA": ("model", "lcm_lora", str),
+}
+
+
 def apply_infotext(spec: JobSpec, text: str) -> JobSpec:
     """A copy of ``spec`` with the look (prompt, seed, sampler, …) taken from infotext."""
     prompt, negative, p = parse_infotext(text)
-    style = replace(spec.style, prompt=prompt, negative_prompt=negative)
-    model = replace(spec.model)
+    options = {"style": replace(spec.style, prompt=prompt, negative_prompt=negative), "model": replace(spec.model)}
     try:
-        if "Steps" in p:
-            style.steps = int(p["Steps"])
-        if "Sampler" in p:
-            style.sampler = p["Sampler"]
-        if "CFG scale" in p:
-            style.cfg_scale = float(p["CFG scale"])
-        if "Seed" in p:
-            style.seed = int(p["Seed"])
-        if "Denoising strength" in p:
-            style.strength = float(p["Denoising strength"])
+        for key, (group, name, read) in _FIELDS.items():
+            if key in p:
+                setattr(options[group], name, read(p[key]))
         if "Size" in p:
             w, h = p["Size"].lower().split("x")
-            style.width, style.height = int(w), int(h)
-        if "Clip skip" in p:
-            style.clip_skip = int(p["Clip skip"])
-        if "Resize mode" in p:
-            style.resize_mode = p["Resize mode"]
-        if "Noise" in p:
-            style.noise = p["Noise"]
-        if "Model" in p:
-            model.model = p["Model"]
-        if "VAE" in p:
-            model.vae = p["VAE"]
-        if "LCM-LoRA" in p:
-            model.lcm_lora = p["LCM-LoRA"]
-        if "Schedule type" in p:
-            style.timestep_spacing = p["Schedule type"]
-        if "Step cache" in p:
-            style.step_cache = int(p["Step cache"])
-        if "Reuse threshold" in p:
-            style.reuse_threshold = float(p["Reuse threshold"])
+            options["style"].width, options["style"].height = int(w), int(h)
         if "Lora" in p:
-            model.loras = [(path, float(w)) for path, _, w in (item.strip().rpartition(":") for item in p["Lora"].split(";"))]
+            options["model"].loras = [(path, float(w)) for path, _, w in (item.strip().rpartition(":") for item in p["Lora"].split(";"))]
     except ValueError as exc:
         raise InputError(f"infotext has a value that cannot be read ({exc}); check the pasted text.") from None
-    spec = replace(spec, style=style, model=model, method=p.get("Method", spec.method))
+    spec = replace(spec, style=options["style"], model=options["model"], method=p.get("Method", spec.method))
     if "Consistency" in p:
         from ..consistency.options import ConsistencyOptions
 
