@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import ROOT, SAMPLE, child_peak_rss_mb, print_json, print_table
+from _common import SAMPLE, child_peak_rss_mb, print_json, print_table
 
 STRENGTH = 0.3
 FULL_VAE: list = []

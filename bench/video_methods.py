@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from _common import ROOT, SAMPLE, child_peak_rss_mb, print_json, print_table
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Optional
@@ -422,7 +421,7 @@ def build_spec(source, *, from_, prompt, negative_prompt, model, seed, steps, cf
     """A JobSpec from CLI values: --from infotext first, then every option the user gave explicitly."""
     from .jobs.infotext import apply_infotext, read_infotext
     from .jobs.spec import JobSpec
-    from .models.options import ModelOptions, parse_lora
+    from .models.options import parse_lora
 
     spec = JobSpec(source=source, media=media, output=output)
     if from_:

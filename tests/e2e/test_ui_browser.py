@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "ui.png"

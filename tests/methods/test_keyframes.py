@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from rotoscope.jobs.runner import run_job
 from rotoscope.jobs.spec import JobSpec

@@ -51,29 +51,11 @@ def build_tiny_controlnet(kind: str):
 
 
 def ensure_tiny_controlnet(kind: str) -> Path:
-    """Build the tiny ControlNet for ``kind`` once and ``save_pretrained`` it (temp name, then rename)."""
-    import os
-    import shutil
-    import tempfile
+    """Build the tiny ControlNet for ``kind`` once and ``save_pretrained`` it into the cache."""
+    from .tiny import cached_build
 
-    from .tiny import tiny_cache_root
-
-    name = f"{TINY_CONTROLNET_VERSION}-{kind}"
-    folder = tiny_cache_root() / name
-    if (folder / "config.json").exists():
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=name + ".", dir=folder.parent))
-    try:
-        build_tiny_controlnet(kind).save_pretrained(tmp, safe_serialization=True)
-        try:
-            os.replace(tmp, folder)
-        except OSError:
-            if not (folder / "config.json").exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
+    return cached_build(f"{TINY_CONTROLNET_VERSION}-{kind}", "config.json",
+                        lambda tmp: build_tiny_controlnet(kind).save_pretrained(tmp, safe_serialization=True))
 
 
 def load_controlnet(name: str | None, kind: str, *, base: str, dtype: torch.dtype):

@@ -11,6 +11,7 @@ single-file (LDM) conversion works on them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -145,30 +146,35 @@ def _vae_stamp() -> str:
     return str(json.loads(cfg.read_text()).get("scaling_factor"))
 
 
-def ensure_tiny_folder(inpaint: bool = False) -> Path:
-    """Build the tiny pipeline once and ``save_pretrained`` it; return its folder.
-
-    The folder is keyed by :data:`TINY_VERSION` and the VAE's scaling factor,
-    and written to a temp name then renamed, so a half-written cache never loads.
-    """
+def cached_build(name: str, marker: str, write: Callable[[Path], None]) -> Path:
+    """The cache folder ``name``, written once by ``write(tmp)`` into a temp folder and renamed into place,
+    so a half-written cache never loads; ``marker`` is the file that says it is complete."""
     import os
     import shutil
     import tempfile
 
-    name = f"{TINY_VERSION}-{'inpaint' if inpaint else 'img2img'}-vae{_vae_stamp()}"
     folder = tiny_cache_root() / name
-    if (folder / "model_index.json").exists():
+    if (folder / marker).exists():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=name + ".", dir=folder.parent))
     try:
-        pipe = build_tiny_inpaint_pipeline() if inpaint else build_tiny_pipeline()
-        pipe.save_pretrained(tmp, safe_serialization=True)
+        write(tmp)
         try:
             os.replace(tmp, folder)
         except OSError:  # another process won the race
-            if not (folder / "model_index.json").exists():
+            if not (folder / marker).exists():
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def ensure_tiny_folder(inpaint: bool = False) -> Path:
+    """Build the tiny pipeline once and ``save_pretrained`` it; return its folder.
+
+    The folder is keyed by :data:`TINY_VERSION` and the VAE's scaling factor.
+    """
+    name = f"{TINY_VERSION}-{'inpaint' if inpaint else 'img2img'}-vae{_vae_stamp()}"
+    build = build_tiny_inpaint_pipeline if inpaint else build_tiny_pipeline
+    return cached_build(name, "model_index.json", lambda tmp: build().save_pretrained(tmp, safe_serialization=True))

@@ -12,14 +12,11 @@ beauty. :func:`write_random_lora` also makes the full-size bench's LoRA.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
-from .tiny import TINY_SEED, tiny_cache_root, tiny_unet_config
+from .tiny import TINY_SEED, cached_build, tiny_unet_config
 
 TINY_SPEED_VERSION = "tiny-speed-v4"
 #: the layers latent-consistency's LCM-LoRA for SD 1.5 adapts
@@ -45,25 +42,6 @@ def build_tiny_taesd():
     return AutoencoderTiny(**tiny_taesd_config()).eval()
 
 
-def _atomic_folder(name: str, write) -> Path:
-    """Build into a temp folder beside the cache entry, then rename (a half-written cache never loads)."""
-    folder = tiny_cache_root() / name
-    if folder.exists() and any(folder.iterdir()):
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=name + ".", dir=folder.parent))
-    try:
-        write(tmp)
-        try:
-            os.replace(tmp, folder)
-        except OSError:  # another process won the race
-            if not folder.exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
-
-
 def ensure_tiny_taesd_folder() -> Path:
     """The tiny TAESD saved as a diffusers folder (what ``--vae tiny`` loads for ``--model tiny``)."""
     import json
@@ -74,7 +52,7 @@ def ensure_tiny_taesd_folder() -> Path:
         config.pop("block_out_channels", None)  # diffusers writes it and then warns reading it back
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
 
-    return _atomic_folder(f"{TINY_SPEED_VERSION}-taesd", write)
+    return cached_build(f"{TINY_SPEED_VERSION}-taesd", "config.json", write)
 
 
 def write_random_lora(unet, folder: Path, *, rank: int, seed: int, scale: float = 0.02) -> Path:
@@ -114,4 +92,4 @@ def ensure_tiny_lcm_lora() -> Path:
         torch.manual_seed(TINY_SEED)
         write_random_lora(UNet2DConditionModel(**tiny_unet_config(4)), tmp, rank=4, seed=TINY_SEED + 3, scale=0.2)
 
-    return _atomic_folder(f"{TINY_SPEED_VERSION}-lcm-lora", write) / "pytorch_lora_weights.safetensors"
+    return cached_build(f"{TINY_SPEED_VERSION}-lcm-lora", "pytorch_lora_weights.safetensors", write) / "pytorch_lora_weights.safetensors"

@@ -10,14 +10,11 @@ CPU; they test plumbing, determinism, geometry and timing, not beauty. Each is b
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
-from .tiny import TINY_SEED, tiny_cache_root, tiny_unet_config
+from .tiny import TINY_SEED, cached_build, tiny_unet_config
 
 #: Bump when a tiny video model's construction changes: it keys the on-disk cache.
 TINY_MOTION_VERSION = "tiny-motion-v1"
@@ -117,22 +114,7 @@ def build_tiny_svd_pipeline():
 
 
 def _ensure(name: str, marker: str, build) -> Path:
-    """Build once, save to a temp folder and rename it into the cache (a half-written cache never loads)."""
-    folder = tiny_cache_root() / name
-    if (folder / marker).exists():
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=name + ".", dir=folder.parent))
-    try:
-        build().save_pretrained(tmp, safe_serialization=True)
-        try:
-            os.replace(tmp, folder)
-        except OSError:  # another process won the race
-            if not (folder / marker).exists():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
+    return cached_build(name, marker, lambda tmp: build().save_pretrained(tmp, safe_serialization=True))
 
 
 def ensure_tiny_motion_adapter() -> Path:
