@@ -56,28 +56,22 @@ def expand_crop_region(region: Region, processing_width: int, processing_height:
     ratio_region = (x2 - x1) / (y2 - y1)
     ratio_processing = processing_width / processing_height
     if ratio_region > ratio_processing:
-        missing = int((x2 - x1) / ratio_processing - (y2 - y1))
-        y1 -= missing // 2
-        y2 += missing - missing // 2
-        if y2 >= image_height:
-            shift = y2 - image_height
-            y1, y2 = y1 - shift, y2 - shift
-        if y1 < 0:
-            y1, y2 = 0, y2 - y1
-        if y2 >= image_height:
-            y2 = image_height
+        y1, y2 = _grow(y1, y2, int((x2 - x1) / ratio_processing - (y2 - y1)), image_height)
     else:
-        missing = int((y2 - y1) * ratio_processing - (x2 - x1))
-        x1 -= missing // 2
-        x2 += missing - missing // 2
-        if x2 >= image_width:
-            shift = x2 - image_width
-            x1, x2 = x1 - shift, x2 - shift
-        if x1 < 0:
-            x1, x2 = 0, x2 - x1
-        if x2 >= image_width:
-            x2 = image_width
+        x1, x2 = _grow(x1, x2, int((y2 - y1) * ratio_processing - (x2 - x1)), image_width)
     return x1, y1, x2, y2
+
+
+def _grow(lo: int, hi: int, missing: int, limit: int) -> tuple[int, int]:
+    """Widen [lo, hi) by ``missing`` pixels around its centre, shifted back inside [0, limit), then clamped
+    (the web UI's expand_crop_region, one axis)."""
+    lo -= missing // 2
+    hi += missing - missing // 2
+    if hi >= limit:
+        lo, hi = lo - (hi - limit), limit
+    if lo < 0:
+        lo, hi = 0, hi - lo
+    return lo, min(hi, limit)
 
 
 def only_masked_region(blurred: np.ndarray, padding: int, processing_size: tuple[int, int]) -> Region | None:
