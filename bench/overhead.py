@@ -1,20 +1,21 @@
 """Does rotoscope add time over a bare diffusers loop? Same clip, model, sampler, seed — one process.
 
-    PYTHONPATH=src python bench/overhead.py [--frames 20] [--width 256] [--profile]
+    PYTHONPATH=src python bench/overhead.py [--frames 20] [--width 256] [--rounds 3] [--profile]
 
-1. bare: the tiny pipeline loaded by rotoscope's own loader, "Euler a" set with
+Sides (each timed with the model load; rounds alternate the sides, the min counts):
+
+1. bare loop: the tiny pipeline loaded by rotoscope's own loader, "Euler a" set with
    ``make_scheduler``, then ``pipe(prompt=…, image=PIL, strength=0.3, steps=20, cfg=7,
-   generator=manual_seed(seed), output_type="np")`` per frame, frames already decoded in memory.
-2. rotoscope: ``run_job(JobSpec(...))`` on the same clip and settings, fresh job dir, GIF output:
-   decode → source PNGs → stylise → frame PNGs (+infotext, log) → GIF.
+   generator=manual_seed(seed), output_type="np")`` per frame, over frames already decoded
+   in memory. It writes no file.
+2. bare loop + GIF: the same, then the frames written with rotoscope's GifWriter — the
+   same output as side 4, so the two do equal work.
+3. rotoscope run → PNG frames: ``run_job`` on the same clip and settings in a fresh job dir,
+   output ``frames/``: decode → source PNGs → stylise → frame PNGs (+infotext, log) → the
+   frames copied to ``frames/``.
+4. rotoscope run → GIF: the same with ``out.gif`` as the output (palette, LZW).
 
-Both timings INCLUDE the model load (run_job loads it itself; the bare loop loads it the
-same way). Each side runs twice, alternating, after one untimed warm-up call; the min counts.
-Then the job's frames/*.png are compared with the bare loop's uint8 frames.
-
-The bare loop writes no file; rotoscope writes source PNGs, frame PNGs and a GIF. The
-table splits rotoscope's time by stage, and also compares it without the GIF encode and
-its stylize stage alone against the bare loop alone (no load), so the cost of each part shows.
+The job's frames/*.png are compared with the bare loop's uint8 frames.
 """
 
 from __future__ import annotations
@@ -62,12 +63,6 @@ def media_options(frames: int, width: int):
     return MediaOptions(fps=10, width=width, max_frames=frames)
 
 
-def decode(frames: int, width: int) -> list[np.ndarray]:
-    from rotoscope.media.decode import iter_frames
-
-    return [f.image for f in iter_frames(SAMPLE, media_options(frames, width))]
-
-
 def bare(images: list[np.ndarray]) -> tuple[float, float, list[np.ndarray]]:
     """Model load + a plain diffusers loop over frames already in memory: (total s, load s, frames)."""
     import torch
@@ -87,21 +82,33 @@ def bare(images: list[np.ndarray]) -> tuple[float, float, list[np.ndarray]]:
     return time.perf_counter() - start, loaded, out
 
 
-def rotoscope(frames: int, width: int, tmp: Path, run: int) -> tuple[float, Path, StageTimes]:
-    """run_job end to end (model load, decode, PNGs, GIF) in a fresh job dir."""
+def bare_gif(images: list[np.ndarray], frames_meta, path: Path) -> tuple[float, float, list[np.ndarray]]:
+    """The bare loop, then its frames written to a GIF by rotoscope's GifWriter (timed together)."""
+    from rotoscope.media.gif import GifWriter
+
+    start = time.perf_counter()
+    _, loaded, out = bare(images)
+    with GifWriter(path) as writer:
+        for meta, image in zip(frames_meta, out):
+            writer.write(meta.with_image(image))
+    return time.perf_counter() - start, loaded, out
+
+
+def rotoscope(frames: int, width: int, tmp: Path, run: str, output: str) -> tuple[float, Path, StageTimes]:
+    """run_job end to end (model load, decode, PNGs, the output) in a fresh job dir."""
     from rotoscope.jobs.runner import run_job
     from rotoscope.jobs.spec import JobSpec
     from rotoscope.media.options import OutputOptions
     from rotoscope.models import ModelOptions
     from rotoscope.stylize.options import StyleOptions
 
-    job = tmp / f"job{run}"
+    job = tmp / f"job-{run}"
     spec = JobSpec(
         source=str(SAMPLE),
         media=media_options(frames, width),
         model=ModelOptions(model="tiny"),
         style=StyleOptions(prompt=PROMPT, seed=SEED, steps=STEPS, strength=STRENGTH, cfg_scale=CFG, sampler=SAMPLER),
-        output=OutputOptions(outputs=[str(tmp / f"out{run}.gif")]),
+        output=OutputOptions(outputs=[f"{tmp}/out-{run}{output}"]),
     )
     stages = StageTimes()
     start = time.perf_counter()
@@ -112,16 +119,21 @@ def rotoscope(frames: int, width: int, tmp: Path, run: int) -> tuple[float, Path
 
 
 def read_frames(job: Path) -> list[np.ndarray]:
+    return read_frames_in(job / "frames")
+
+
+def read_frames_in(folder: Path) -> list[np.ndarray]:
     from PIL import Image
 
-    return [np.asarray(Image.open(p).convert("RGB")) for p in sorted((job / "frames").glob("*.png"))]
+    return [np.asarray(Image.open(p).convert("RGB")) for p in sorted(folder.glob("*.png"))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=20)
     parser.add_argument("--width", type=int, default=256)
-    parser.add_argument("--profile", action="store_true", help="cProfile one rotoscope run and print the top entries")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of all four sides; the min counts")
+    parser.add_argument("--profile", action="store_true", help="cProfile one rotoscope GIF run and print the top entries")
     args = parser.parse_args()
 
     import os
@@ -129,71 +141,80 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         os.environ.setdefault("ROTOSCOPE_CACHE", str(tmp / "cache"))
+        from rotoscope.media.decode import iter_frames
         from rotoscope.models import ensure_tiny_folder
 
         ensure_tiny_folder()  # build (or find) the tiny model before any timing
-        images = decode(args.frames, args.width)
+        decoded = list(iter_frames(SAMPLE, media_options(args.frames, args.width)))
+        images = [f.image for f in decoded]
         assert len(images) == args.frames, f"the sample gave {len(images)} frames"
-        bare(images[:1])  # warm-up: first-call costs (allocator, kernels) are paid by neither side
+        bare(images[:1])  # warm-up: first-call costs (allocator, kernels) are paid by no side
 
-        bare_times, bare_loads, roto_times, bare_frames, job, stages_by_run = [], [], [], None, None, []
-        for run in range(2):
+        sides = ["bare loop", "bare loop + GIF", "rotoscope run -> PNG frames", "rotoscope run -> GIF"]
+        times: dict[str, list[float]] = {name: [] for name in sides}
+        loads, stages, bare_frames, job = [], {}, None, None
+        for r in range(args.rounds):
             seconds, load, bare_frames = bare(images)
-            bare_times.append(seconds)
-            bare_loads.append(load)
-            seconds, job, stages = rotoscope(args.frames, args.width, tmp, run)
-            roto_times.append(seconds)
-            stages_by_run.append(stages)
+            times["bare loop"].append(seconds)
+            loads.append(load)
+            times["bare loop + GIF"].append(bare_gif(images, decoded, tmp / f"bare{r}.gif")[0])
+            seconds, job, stage = rotoscope(args.frames, args.width, tmp, f"png{r}", "/")
+            times["rotoscope run -> PNG frames"].append(seconds)
+            seconds, _, stage = rotoscope(args.frames, args.width, tmp, f"gif{r}", ".gif")
+            times["rotoscope run -> GIF"].append(seconds)
+            stages[seconds] = stage.seconds
 
         ours = read_frames(job)
-        assert len(ours) == len(bare_frames)
+        copied = read_frames_in(tmp / f"out-png{args.rounds - 1}")
+        assert len(ours) == len(bare_frames) == len(copied)
         diffs = [int(np.abs(a.astype(np.int16) - b.astype(np.int16)).max()) for a, b in zip(ours, bare_frames)]
-        identical = all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(ours, bare_frames))
+        identical = all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(ours, bare_frames)) and all(
+            np.array_equal(a, b) for a, b in zip(copied, bare_frames))
 
-        bare_s, roto_s = min(bare_times), min(roto_times)
-        best = stages_by_run[roto_times.index(roto_s)].seconds
-        rest = roto_s - sum(best.values())
-        # the same work as the bare loop: everything but writing the GIF (which the bare loop does not do)
-        without_encode = roto_s - best.get("encode", 0.0)
-        bare_loop = bare_s - bare_loads[bare_times.index(bare_s)]
+        best = {name: min(values) for name, values in times.items()}
+        gif_stages = stages[best["rotoscope run -> GIF"]]
+        bare_loop = best["bare loop"] - loads[times["bare loop"].index(best["bare loop"])]
         n = args.frames
         size = f"{images[0].shape[1]}x{images[0].shape[0]}"
         print(f"{n} frames of {SAMPLE.name} at {size}, 10 fps; {SAMPLER}, {STEPS} steps, strength {STRENGTH}, "
-              f"CFG {CFG:g}, seed {SEED}; model load included in both; min of 2 runs each\n")
-        print_table(
-            ["side", "run 1 s", "run 2 s", "min s", "s/frame"],
-            [["bare diffusers loop", bare_times[0], bare_times[1], bare_s, bare_s / n],
-             ["rotoscope run_job", roto_times[0], roto_times[1], roto_s, roto_s / n]],
-        )
+              f"CFG {CFG:g}, seed {SEED}; model load included; min of {args.rounds} alternating rounds\n")
+        print_table(["side", *[f"round {r + 1} s" for r in range(args.rounds)], "min s", "s/frame"],
+                    [[name, *times[name], best[name], best[name] / n] for name in sides])
         print()
-        print_table(
-            ["rotoscope stage (best run)", "seconds"],
-            [["decode → source PNGs", best.get("decode", 0.0)], ["stylize (+ frame PNGs, log)", best.get("stylize", 0.0)],
-             ["encode GIF", best.get("encode", 0.0)], ["model load, spec, rest", rest]],
-        )
+        print_table(["rotoscope run -> GIF, stage (best run)", "seconds"],
+                    [["decode -> source PNGs", gif_stages.get("decode", 0.0)],
+                     ["stylize (+ frame PNGs, log)", gif_stages.get("stylize", 0.0)],
+                     ["encode GIF", gif_stages.get("encode", 0.0)],
+                     ["model load, spec, rest", best["rotoscope run -> GIF"] - sum(gif_stages.values())]])
         print()
+        ratios = {
+            "png_vs_bare": best["rotoscope run -> PNG frames"] / best["bare loop"],
+            "gif_vs_bare_gif": best["rotoscope run -> GIF"] / best["bare loop + GIF"],
+            "gif_vs_bare": best["rotoscope run -> GIF"] / best["bare loop"],
+            "stylize_vs_bare_loop": gif_stages.get("stylize", 0.0) / bare_loop,
+        }
         print_table(
-            ["comparison", "rotoscope s", "bare s", "ratio"],
-            [["end to end (GIF written)", roto_s, bare_s, roto_s / bare_s],
-             ["without the GIF encode", without_encode, bare_s, without_encode / bare_s],
-             ["stylize stage vs bare loop (no load)", best.get("stylize", 0.0), bare_loop,
-              best.get("stylize", 0.0) / bare_loop]],
+            ["comparison", "ratio", "≤ 1.05"],
+            [["run -> PNG frames  vs  bare loop (writes nothing)", ratios["png_vs_bare"], ratios["png_vs_bare"] <= 1.05],
+             ["run -> GIF  vs  bare loop + the same GIF writer", ratios["gif_vs_bare_gif"], ratios["gif_vs_bare_gif"] <= 1.05],
+             ["run -> GIF  vs  bare loop (writes nothing)", ratios["gif_vs_bare"], ratios["gif_vs_bare"] <= 1.05],
+             ["stylize stage  vs  bare loop (both without load)", ratios["stylize_vs_bare_loop"],
+              ratios["stylize_vs_bare_loop"] <= 1.05]],
         )
-        print(f"\nframes identical: {identical} (max abs diff {max(diffs)})")
+        print(f"\nframes identical: {identical} (max abs diff {max(diffs)}; job frames and the PNG-frames output)")
 
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
-            rotoscope(args.frames, args.width, tmp, 99)
+            rotoscope(args.frames, args.width, tmp, "profile", ".gif")
             profiler.disable()
             text = io.StringIO()
             pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
             print(text.getvalue())
 
-        print_json({"bench": "overhead", "frames": n, "bare_s": round(bare_s, 3), "rotoscope_s": round(roto_s, 3),
-                    "overhead_ratio": round(roto_s / bare_s, 3), "identical": identical, "max_abs_diff": max(diffs),
-                    "gif_encode_s": round(best.get("encode", 0.0), 3),
-                    "ratio_without_encode": round(without_encode / bare_s, 3)})
+        print_json({"bench": "overhead", "frames": n, "size": size, **{k: round(v, 3) for k, v in best.items()},
+                    **{k: round(v, 3) for k, v in ratios.items()}, "identical": identical, "max_abs_diff": max(diffs),
+                    "gif_encode_s": round(gif_stages.get("encode", 0.0), 3)})
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -125,3 +126,32 @@ def test_seed_minus_one_is_drawn_once_and_kept(tmp_path):
     assert 0 <= drawn.seed < 2**32
     again = run_job(spec, job_dir=tmp_path / "job2")
     assert again.seed == drawn.seed and again.frames_computed == 0
+
+
+def test_png_folder_output_copies_the_finished_frames(tmp_path):
+    """-o frames/ takes the job's PNGs byte for byte (infotext included), with no second encode."""
+    from dataclasses import replace
+
+    from rotoscope.consistency.options import ConsistencyOptions
+
+    from rotoscope.media.encode import save_png
+
+    spec = replace(spec_for(tmp_path), output=OutputOptions(outputs=[f"{tmp_path / 'frames'}/"]))
+    run_job(spec, job_dir=tmp_path / "job")
+    assert digests(tmp_path / "frames") == digests(tmp_path / "job" / "frames")
+    assert len(digests(tmp_path / "frames")) == 20
+    # A frame stored with its own infotext (as a redo with other settings leaves it) keeps it in the output.
+    stored = tmp_path / "job" / "frames" / "00003.png"
+    save_png(stored, JobDir(tmp_path / "job").output_image(3), "made with other settings")
+    run_job(spec, job_dir=tmp_path / "job")
+    assert (tmp_path / "frames" / "00003.png").read_bytes() == stored.read_bytes()
+
+    # An encode-stage filter changes the pictures: those outputs are encoded, not copied.
+    filtered = replace(spec, consistency=ConsistencyOptions(techniques=["deflicker"], deflicker_strength=0.7),
+                       output=OutputOptions(outputs=[f"{tmp_path / 'filtered'}/"]))
+    run_job(filtered, job_dir=tmp_path / "job2")
+    from PIL import Image
+
+    with Image.open(tmp_path / "filtered" / "00005.png") as out, Image.open(tmp_path / "job2" / "frames" / "00005.png") as kept:
+        assert "Seed: 5" in out.info["parameters"]
+        assert not np.array_equal(np.asarray(out), np.asarray(kept))

@@ -151,7 +151,7 @@ class JobDir:
             image = self.output_image(index)
             if image is None:
                 raise JobError(f"frame {index} of job {self.path} is not finished; run the job again to finish it.")
-            yield Frame(index, timing.time, timing.duration, image)
+            yield Frame(index, timing.time, timing.duration, image, png=self.output_path(index))
 
     def computed_count(self) -> int:
         if not self.log_path.exists():

@@ -280,7 +280,11 @@ class WebpWriter:
 
 
 class PngFolderWriter:
-    """Lossless PNG frames 00000.png, 00001.png, … each written atomically, infotext in a text chunk."""
+    """Lossless PNG frames 00000.png, 00001.png, … each written atomically, infotext in a text chunk.
+
+    A frame read unchanged from a PNG (a job's finished frame) is copied byte
+    for byte, with the infotext it was made with, rather than encoded again.
+    """
 
     def __init__(self, folder: Path, comment: str | None) -> None:
         self.path = folder
@@ -288,7 +292,11 @@ class PngFolderWriter:
         self.count = 0
 
     def write(self, frame: Frame) -> None:
-        save_png(self.path / f"{frame.index:05d}.png", frame.image, self.comment)
+        target = self.path / f"{frame.index:05d}.png"
+        if frame.png is not None:
+            write_bytes_atomic(target, frame.png.read_bytes())
+        else:
+            save_png(target, frame.image, self.comment)
         self.count += 1
 
     def close(self) -> None:
@@ -305,7 +313,9 @@ def save_png(path: Path, image: np.ndarray, parameters: str | None = None) -> No
     if parameters:
         info.add_text("parameters", parameters)
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", pnginfo=info, compress_level=4)
+    # zlib level 1 with the run-length strategy (compress_type 3 = Z_RLE): on the sample
+    # clip's frames as small as level 4 (source) / level 6 (stylised) and 2-2.5x faster.
+    Image.fromarray(image).save(buffer, format="PNG", pnginfo=info, compress_level=1, compress_type=3)
     write_bytes_atomic(path, buffer.getvalue())
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +22,9 @@ class Frame:
     time: float  # presentation time (s)
     duration: float  # how long it is shown (s)
     image: np.ndarray  # H×W×3 (RGB) or H×W×4 (RGBA), uint8
+    # The lossless PNG this picture was read from, unchanged (a job's finished
+    # frame): a PNG writer copies its bytes instead of encoding the picture again.
+    png: Path | None = field(default=None, compare=False)
 
     @property
     def height(self) -> int:
@@ -36,4 +40,4 @@ class Frame:
 
     def with_image(self, image: np.ndarray) -> "Frame":
         """The same frame (index and timing) with another picture."""
-        return replace(self, image=image)
+        return replace(self, image=image, png=None)
