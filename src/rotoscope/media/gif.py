@@ -32,6 +32,7 @@ import math
 import os
 import struct
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -541,12 +542,24 @@ class GifWriter:
         self._fp = open(self.temp_path, "wb")
         h, w = self._size
         timing = _Timing()
-        with open(self.spool_path, "rb") as spool:  # type: ignore[arg-type]
-            for i, (t, dur, ch) in enumerate(self._meta):
-                buf = spool.read(h * w * ch)
-                img = np.frombuffer(buf, np.uint8).reshape(h, w, ch)
-                delay = timing.delay(Frame(i, t, dur, img))
-                self._encode(img, delay)
+        # Without dithering a pixel's index does not depend on its neighbours, so a
+        # second thread reads and quantises frame i + 1 while frame i is compared,
+        # cropped and LZW-packed (the k-d tree, the table reads and zlib-free LZW
+        # all release the GIL): the same bytes, on two cores.
+        ahead = self.options.dither == "none"
+        quant = self._quant
+
+        def load(i: int) -> tuple[np.ndarray, np.ndarray | None]:
+            img = np.frombuffer(spool.read(h * w * self._meta[i][2]), np.uint8).reshape(h, w, -1)
+            return img, quant(img[..., :3]) if ahead else None
+
+        with open(self.spool_path, "rb") as spool, ThreadPoolExecutor(1) as worker:  # type: ignore[arg-type]
+            pending = worker.submit(load, 0)
+            for i, (t, dur, _) in enumerate(self._meta):
+                img, indices = pending.result()
+                if i + 1 < len(self._meta):
+                    pending = worker.submit(load, i + 1)
+                self._encode(img, timing.delay(Frame(i, t, dur, img)), indices)
         self.spool_path.unlink()  # type: ignore[union-attr]
 
     def _write_header(self, h: int, w: int) -> None:
@@ -564,7 +577,8 @@ class GifWriter:
         if self.options.comment:
             fp.write(b"\x21\xfe" + _sub_blocks(self.options.comment.encode("utf-8")))
 
-    def _encode(self, img: np.ndarray, delay: int) -> None:
+    def _encode(self, img: np.ndarray, delay: int, indices: np.ndarray | None = None) -> None:
+        """Write one frame; ``indices``: the whole frame already quantised (global palette, no dither)."""
         h, w = img.shape[:2]
         rgb = np.ascontiguousarray(img[..., :3])
         alpha = img[..., 3] >= ALPHA_THRESHOLD if img.shape[2] == 4 else None
@@ -623,7 +637,7 @@ class GifWriter:
             quant, palette, transparent, local = self._quant, self._global_palette, self._transparent, None
 
         sub = rgb[y0:y1, x0:x1]
-        idx = quant(sub)
+        idx = indices[y0:y1, x0:x1] if indices is not None else quant(sub)
         # Quantising can land on the colour already shown: keep it transparent then.
         sub_draw = draw[y0:y1, x0:x1]
         if transparent is not None:
