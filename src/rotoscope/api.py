@@ -8,8 +8,10 @@
 Keyword arguments are the option dataclasses' field names (MediaOptions,
 StyleOptions, ModelOptions, OutputOptions, MaskOptions: ``mask="m.png",
 inpaint_area="only-masked"``; with ``frames="12-18"`` a mask fixes up those frames; ConsistencyOptions:
-``consistency="flow-warp,color-match", flow_warp_fuse=0.7``, as ``--consistency``); ``width``/``height`` are the
-model's processing size, ``scale_width``/``scale_height`` scale the source.
+``consistency="flow-warp,color-match", flow_warp_fuse=0.7``, as ``--consistency``; VideoOptions; KeyOptions with
+``method="keyframes"`` or ``"ebsynth"``: ``keys="auto", plate="2x2"``); ControlNet units as ``--control`` writes
+them: ``control="canny, tile:0.5:0-0.6"`` (or a list), ``control_model="canny=path"``, ``control_image_dir=…``.
+``width``/``height`` are the model's processing size, ``scale_width``/``scale_height`` scale the source.
 """
 
 from __future__ import annotations
@@ -20,18 +22,22 @@ from pathlib import Path
 from typing import Any
 
 from .consistency.options import ConsistencyOptions, parse_consistency
+from .errors import OptionError
 from .jobs.runner import RunResult, run_job
-from .jobs.spec import JobSpec
+from .jobs.spec import KEYFRAME_METHODS, JobSpec
 from .media.convert import ConvertResult, convert as _convert
 from .media.options import MediaOptions, OutputOptions
 from .media.probe import ProbeInfo, probe as _probe
+from .methods.keys import KeyOptions
 from .methods.video_options import VideoOptions
 from .models.options import ModelOptions
 from .progress import Progress
+from .stylize.control import ControlOptions, assign_control_extras, parse_control
 from .stylize.mask_options import MaskOptions
 from .stylize.options import StyleOptions
 
 _MEDIA_RENAMES = {"scale_width": "width", "scale_height": "height"}
+_CONTROL_KEYS = ("control", "control_image_dir", "control_model")
 
 
 def _fields(cls) -> set[str]:
@@ -69,6 +75,8 @@ def build_spec(source: str | Path | None, output: str | Path | list | None = Non
         spec = build_spec(source, output, method=method, **options)
         return apply_preset(spec, preset, set(options))  # keywords given win over the preset
     media_kwargs = {_MEDIA_RENAMES[k]: options.pop(k) for k in list(options) if k in _MEDIA_RENAMES}
+    control = {k: options.pop(k) for k in _CONTROL_KEYS if k in options}
+    knobs = {k: options.pop(k) for k in list(options) if k in _fields(KeyOptions)}
     names = options.pop("consistency", None)  # "per-frame,flow-warp": the CLI's --consistency
     if names is not None:
         noise, techniques = parse_consistency(names if isinstance(names, str) else ",".join(names))
@@ -80,10 +88,39 @@ def build_spec(source: str | Path | None, output: str | Path | list | None = Non
     routed["media"].update(media_kwargs)
     output_kwargs = routed["output"]
     output_kwargs["outputs"] = _outputs(output) or output_kwargs.get("outputs", [])
-    return JobSpec(source=str(source) if source is not None else "", method=method, media=MediaOptions(**routed["media"]),
+    spec = JobSpec(source=str(source) if source is not None else "", method=method, media=MediaOptions(**routed["media"]),
                    model=ModelOptions(**routed["model"]), style=StyleOptions(**routed["style"]),
                    output=OutputOptions(**output_kwargs), mask=MaskOptions(**routed["mask"]),
                    video=VideoOptions(**routed["video"]), consistency=ConsistencyOptions(**routed["consistency"]))
+    return apply_control_keys(spec, _texts(control.get("control"), split=True), _texts(control.get("control_image_dir")),
+                              _texts(control.get("control_model")), **knobs)
+
+
+def _texts(value: str | list | None, split: bool = False) -> list | None:
+    """A list option given as a list, or as one string (comma-separated where ``split``)."""
+    if value is None or isinstance(value, list | tuple):
+        return list(value) if value is not None else None
+    text = str(value)
+    return [t.strip() for t in text.split(",") if t.strip()] if split or "," in text else ([text] if text.strip() else [])
+
+
+def apply_control_keys(spec: JobSpec, control: list | None, control_image_dir: list[str] | None = None,
+                       control_model: list[str] | None = None, **knobs: Any) -> JobSpec:
+    """ControlNet units (``TYPE[:WEIGHT[:START-END]]`` texts or ControlOptions) and the keyframe options into the spec.
+
+    Key options need method keyframes or ebsynth; ebsynth with a diffusion model gets canny guidance unless
+    ``control`` says otherwise.
+    """
+    units = [c if isinstance(c, ControlOptions) else parse_control(c) for c in control or []]
+    if (control_image_dir or control_model) and not units:
+        raise OptionError("--control-image-dir and --control-model need a --control unit.")
+    if not units and spec.method == "ebsynth" and not spec.model.model.startswith("classic:"):
+        units = [ControlOptions("canny")]
+    units = assign_control_extras(units, control_image_dir, control_model)
+    given = {k: v for k, v in knobs.items() if v is not None}
+    if given and spec.method not in KEYFRAME_METHODS:
+        raise OptionError(f"--{next(iter(given)).replace('_', '-')} needs --method keyframes or ebsynth.")
+    return dataclasses.replace(spec, control=units or spec.control, keys=dataclasses.replace(spec.keys, **given))
 
 
 def stylize(source: str | Path | None, output: str | Path | list | None = None, *, job_dir: str | Path | None = None,

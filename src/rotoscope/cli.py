@@ -393,28 +393,6 @@ Plate = Annotated[Optional[str], typer.Option("--plate", help="keyframes: keys t
 KeyColorMatch = Annotated[Optional[bool], typer.Option("--key-color-match/--no-key-color-match", help="Match every key's colours to the first key's (default off).", rich_help_panel="Keyframes")]
 Refine = Annotated[Optional[bool], typer.Option("--refine/--no-refine", help="ebsynth: patch-based refinement guided by the source where the flow warp is unreliable (default on).", rich_help_panel="Keyframes")]
 
-_KEY_KNOBS = ("keys", "key_measure", "key_threshold", "key_min_gap", "key_max_gap", "plate", "key_color_match", "refine")
-
-
-def apply_control_keys(spec, control, control_image_dir=None, control_model=None, **knobs):
-    """--control units and the keyframe options into the spec; key options need --method keyframes or ebsynth,
-    and ebsynth with a diffusion model gets canny guidance unless --control says otherwise."""
-    from .errors import OptionError
-    from .jobs.spec import KEYFRAME_METHODS
-    from .stylize.control import ControlOptions, assign_control_extras, parse_control
-
-    units = [parse_control(text) for text in control or []]
-    if (control_image_dir or control_model) and not units:
-        raise OptionError("--control-image-dir and --control-model need a --control unit.")
-    if not units and spec.method == "ebsynth" and not spec.model.model.startswith("classic:"):
-        units = [ControlOptions("canny")]
-    units = assign_control_extras(units, control_image_dir, control_model)
-    given = {k: v for k, v in knobs.items() if v is not None}
-    if given and spec.method not in KEYFRAME_METHODS:
-        raise OptionError(f"--{next(iter(given)).replace('_', '-')} needs --method keyframes or ebsynth.")
-    return replace(spec, control=units or spec.control, keys=replace(spec.keys, **given))
-
-
 def build_spec(source, *, from_, prompt, negative_prompt, model, seed, steps, cfg, strength, sampler, width, height,
                resize_mode, clip_skip, batch_size, noise, vae, lora, embedding, device, dtype, media, output,
                model_config=None, mask=None):
@@ -513,6 +491,8 @@ def run(
                        context_overlap=context_overlap, video_model=video_model, video_frames=video_frames,
                        video_fps=video_fps, motion_bucket=motion_bucket, noise_aug=noise_aug, video_cfg=video_cfg,
                        decode_chunk=decode_chunk, segments=segments)
+    from .api import apply_control_keys
+
     spec = apply_control_keys(spec, control, control_image_dir, control_model, keys=keys, key_measure=key_measure,
                               key_threshold=key_threshold, key_min_gap=key_min_gap, key_max_gap=key_max_gap, plate=plate,
                               key_color_match=key_color_match, refine=refine)
@@ -581,6 +561,8 @@ def preview(
                                         inpaint_area, padding, masked_content, mask_hold_last))
     spec = speed_options(spec, preset, dict(steps=steps, cfg_scale=cfg, sampler=sampler, vae=vae), lcm_lora=lcm_lora,
                          spacing=spacing, threads=threads, low_memory=low_memory)
+    from .api import apply_control_keys
+
     spec = apply_control_keys(spec, control, control_image_dir, control_model)
     try:
         values = [float(s) for s in strengths.split(",")] if strengths else None

@@ -57,6 +57,21 @@ def test_run_returns_the_gif(client, sample_clip):
     assert jobs[result["job"]]["status"] == "finished" and jobs[result["job"]]["frames_done"] == 10
 
 
+def test_run_takes_the_methods_own_options(client, ui_server, sample_clip):
+    """Keyframe settings and ControlNet units go over the API under the Python API's names."""
+    import json
+
+    from gradio_client import handle_file
+
+    options = {"method": "keyframes", "keys": "every:5", "plate": "1x1", "control": "canny:0.5", "model": "tiny",
+               "seed": 3, "steps": 4, "strength": 0.5, "duration": 1, "fps": 10, "scale_width": 128, "formats": ["gif"]}
+    gif, _, result = client.predict(handle_file(str(sample_clip)), None, options, api_name="/run")
+    assert result["frames"] == 10 and "Method: keyframes" in result["infotext"]
+    spec = json.loads((ui_server.jobs_dir / result["job"] / "job.json").read_text())["spec"]
+    assert (spec["keys"]["keys"], spec["keys"]["plate"]) == ("every:5", "1x1")
+    assert [(unit["type"], unit["weight"]) for unit in spec["control"]] == [("canny", 0.5)]
+
+
 def test_errors_are_the_library_messages(client, sample_clip):
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError

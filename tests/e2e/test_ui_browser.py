@@ -33,6 +33,13 @@ def pick_model(page, name: str) -> None:
     box.press("Tab")
 
 
+def pick_option(page, elem_id: str, value: str) -> None:
+    """Open a dropdown and click one of its options (typing races the list's filtering)."""
+    page.locator(f"#{elem_id} input").first.click()
+    page.locator(f"#{elem_id} ul li", has_text=value).first.click()
+    page.wait_for_function("([id, v]) => document.querySelector(`#${id} input`)?.value === v", arg=[elem_id, value])
+
+
 def tab(page, name: str) -> None:
     page.get_by_role("tab", name=name, exact=True).click()
 
@@ -106,6 +113,36 @@ def test_upload_preview_run_download(ui_page, sample_clip, shots, tmp_path):
     with page.expect_download() as download:
         page.click("#download-mp4")
     assert download.value.suggested_filename.endswith(".mp4")
+
+
+def test_method_options_follow_the_method(ui_page, ui_server, sample_clip, shots):
+    """The Run tab shows the chosen method's own settings, and the job is made with them."""
+    import json
+
+    page = ui_page
+    upload_clip(page, sample_clip, duration=1, fps=10, width=128)
+    tab(page, "Look")
+    pick_model(page, "classic:cartoon")
+    tab(page, "Run")
+    page.locator("#method-options").get_by_text("method options").click()
+    page.locator("#control").wait_for(state="visible")
+    assert not page.locator("#keys-options").is_visible() and not page.locator("#video-options").is_visible()
+    pick_option(page, "method", "keyframes")
+    page.locator("#keys-keys").wait_for(state="visible")
+    assert not page.locator("#video-options").is_visible()
+    set_text(page, "keys-keys", "every:5")
+    set_text(page, "keys-plate", "1x1")
+    shots("01-keyframe-options", page)
+    page.click("#run-button")
+    page.wait_for_selector("#run-status :text('10 frames')", timeout=120_000)
+    name = re.search(r"job (\S+?):", page.locator("#run-status").inner_text())[1]
+    spec = json.loads((ui_server.jobs_dir / name / "job.json").read_text())["spec"]
+    assert (spec["method"], spec["keys"]["keys"], spec["keys"]["plate"]) == ("keyframes", "every:5", "1x1")
+    shots("02-keyframes-run", page)
+
+    pick_option(page, "method", "animatediff")
+    page.locator("#video-context_length").wait_for(state="visible")
+    assert not page.locator("#keys-options").is_visible()
 
 
 def test_paint_mask(ui_page, ui_server, sample_clip, shots):

@@ -23,8 +23,10 @@ from PIL import Image
 from .. import api
 from ..errors import OptionError, RotoscopeError
 from ..jobs.runner import default_job_dir, run_job
-from ..jobs.spec import METHODS, JobSpec
+from ..jobs.spec import KEYFRAME_METHODS, METHODS, VIDEO_METHODS, JobSpec
 from ..media.options import MediaOptions, OutputOptions, parse_size
+from ..methods.keys import KeyOptions
+from ..methods.video_options import VideoOptions
 from ..models.options import ModelOptions
 from ..progress import Cancelled
 from ..stylize.mask_options import MaskOptions
@@ -50,6 +52,13 @@ PREVIEW_SEEDS = inspect.signature(__import__("rotoscope.jobs.preview", fromlist=
 INT_KEYS = {"steps", "seed", "scale_width", "width", "height", "clip_skip", "batch_size", "every_nth", "max_frames",
             "mask_blur", "padding"}
 FLOAT_KEYS = {"cfg_scale", "strength", "start", "duration", "fps"}
+# the methods' own numbers (key gaps, context length, motion bucket, …): their dataclasses say which are whole
+for _cls in (KeyOptions, VideoOptions):
+    for _name, _value in _defaults(_cls).items():
+        if isinstance(_value, int) and not isinstance(_value, bool):
+            INT_KEYS.add(_name)
+        elif isinstance(_value, float):
+            FLOAT_KEYS.add(_name)
 
 
 def user_errors(fn):
@@ -367,6 +376,23 @@ def build_app(ws: Workspace) -> gr.Blocks:
                     add("batch_size", gr.Number(label="frames per model call", value=STYLE["batch_size"], precision=0, minimum=1))
                     add("consistency", gr.Textbox(label="consistency techniques (e.g. flow-warp,color-match,deflicker)",
                                                   value="", elem_id="consistency"))
+                with gr.Accordion("method options: ControlNet, keyframes / ebsynth, animatediff / img2vid", open=False,
+                                  elem_id="method-options"):
+                    with gr.Row():
+                        add("control", gr.Textbox(label="ControlNet units, comma-separated TYPE[:WEIGHT[:START-END]]: canny, "
+                                                        "tile, depth, softedge, lineart, openpose (empty = none; ebsynth: canny)",
+                                                  value="", elem_id="control"))
+                        add("control_model", gr.Textbox(label="ControlNet models, TYPE=MODEL comma-separated (empty = each "
+                                                              "type's default; tiny with the tiny model)", value="",
+                                                        elem_id="control-model"))
+                    with gr.Group(visible=JobSpec.method in KEYFRAME_METHODS, elem_id="keys-options") as keys_box:
+                        gr.Markdown("**keyframes / ebsynth**: which frames are keys, and how they are stylised")
+                        with gr.Row():
+                            key_names = _option_controls(KeyOptions, add, "keys")
+                    with gr.Group(visible=JobSpec.method in VIDEO_METHODS, elem_id="video-options") as video_box:
+                        gr.Markdown("**animatediff / img2vid**: the video model and its windows")
+                        with gr.Row():
+                            video_names = _option_controls(VideoOptions, add, "video")
                 with gr.Row():
                     job_name = gr.Textbox(label="job name (empty = from source and settings)", elem_id="job-name")
                     redo = gr.Textbox(label="redo frames (e.g. 12-18)", elem_id="redo-frames")
@@ -436,8 +462,19 @@ def build_app(ws: Workspace) -> gr.Blocks:
         dice.click(lambda: -1, None, form["seed"], queue=False, **quiet)
         reuse.click(lambda s: gr.update() if s is None else s, last_seed, form["seed"], queue=False, **quiet)
 
-        option_names = media_names + look_names + run_names + mask_tab.names
-        all_inputs = {form[n] for n in option_names} | {source}
+        option_names = media_names + look_names + run_names + mask_tab.names + ("control", "control_model")
+        method_names = tuple(key_names) + tuple(video_names)
+        all_inputs = {form[n] for n in option_names + method_names} | {source}
+
+        def method_options(data: dict) -> dict[str, Any]:
+            """Every option for a run: the keyframe or video settings only for the methods that read them."""
+            chosen = data[method]
+            names = option_names + (tuple(key_names) if chosen in KEYFRAME_METHODS else ()) + (
+                tuple(video_names) if chosen in VIDEO_METHODS else ())
+            return values(data, names)
+
+        method.change(lambda m: (gr.update(visible=m in KEYFRAME_METHODS), gr.update(visible=m in VIDEO_METHODS)),
+                      method, [keys_box, video_box], queue=False, **quiet)
 
         @user_errors
         def on_preview(data, progress=gr.Progress()):
@@ -477,7 +514,7 @@ def build_app(ws: Workspace) -> gr.Blocks:
         def on_run(data, request: gr.Request, progress=gr.Progress()):
             if not data[source]:
                 raise OptionError("upload a source first (Source tab).")
-            options = values(data, option_names)
+            options = method_options(data)
             mask_tab.apply(data, options)
             spec = build_job_spec(data[source], options, method=data[method])
             spec, job = ui.job_for(spec, data[job_name], data[formats])
@@ -557,7 +594,7 @@ class _MaskTab:
                 self.saved = gr.Textbox(label="mask file (saved as PNG in the jobs folder)", interactive=False, elem_id="mask-file")
                 self.crop = gr.Image(label="mask and the 'only masked' crop box", type="numpy", interactive=False, buttons=["download", "fullscreen"], elem_id="mask-crop")
                 with gr.Group():
-                    self.names = tuple(_mask_controls(self.options_cls, add))
+                    self.names = tuple(_option_controls(self.options_cls, add, "mask", skip=("mask",)))
         self.inputs = {self.saved, self.use}
         self.form = form
 
@@ -626,8 +663,9 @@ def _mask_options_class():
     return MaskOptions
 
 
-def _mask_controls(cls, add) -> list[str]:
-    """One control per MaskOptions setting (bool → checkbox, int → number, choice → dropdown), default from the dataclass."""
+def _option_controls(cls, add, prefix: str, skip: tuple[str, ...] = ()) -> list[str]:
+    """One control per setting of an options dataclass (bool → checkbox, choice → dropdown, number → number box,
+    text → textbox), starting at the dataclass's default; the elem_id is ``prefix-name``. Returns the names."""
     import sys
 
     module = sys.modules[cls.__module__]
@@ -635,18 +673,19 @@ def _mask_controls(cls, add) -> list[str]:
     defaults = _defaults(cls)
     for f in fields(cls):
         value = defaults[f.name]
-        if f.name == "mask" or isinstance(value, list):  # the file comes from painting/upload; shapes are CLI/API
+        if f.name in skip or isinstance(value, list):  # lists (shapes, …) are CLI / API only
             continue
         label = f.name.replace("_", " ")
         choices = getattr(module, f"{f.name.upper()}S", None) or getattr(module, f"{f.name.upper()}ES", None)
+        elem_id = f"{prefix}-{f.name}"
         if isinstance(value, bool):
-            add(f.name, gr.Checkbox(label=label, value=value, elem_id=f"mask-{f.name}"))
+            add(f.name, gr.Checkbox(label=label, value=value, elem_id=elem_id))
         elif choices:
-            add(f.name, gr.Dropdown(label=label, choices=list(choices), value=value, elem_id=f"mask-{f.name}"))
+            add(f.name, gr.Dropdown(label=label, choices=list(choices), value=value, elem_id=elem_id))
         elif isinstance(value, (int, float)):
-            add(f.name, gr.Number(label=label, value=value, precision=0 if isinstance(value, int) else None, elem_id=f"mask-{f.name}"))
+            add(f.name, gr.Number(label=label, value=value, precision=0 if isinstance(value, int) else None, elem_id=elem_id))
         elif isinstance(value, str) or value is None:
-            add(f.name, gr.Textbox(label=label, value=value or "", elem_id=f"mask-{f.name}"))
+            add(f.name, gr.Textbox(label=label, value=value or "", elem_id=elem_id))
         else:
             continue
         names.append(f.name)
