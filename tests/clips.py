@@ -244,20 +244,17 @@ def rgba_gif(path: str | Path, *, frames: int = 6, size: tuple[int, int] = (64, 
 def rgba_png_sequence(folder: str | Path, *, frames: int = 12, size: tuple[int, int] = (64, 48),
                       name: str = "frame{}.png") -> Path:
     """A folder of RGBA PNGs named frame0.png … frame11.png (not zero-padded: natural sort matters)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(frames):
-        Image.fromarray(rgba_picture(i, size), "RGBA").save(folder / name.format(i))
-    return folder
+    return png_sequence(folder, frames=frames, size=size, name=name, alpha=True)
 
 
 def png_sequence(folder: str | Path, *, frames: int = 12, size: tuple[int, int] = (64, 48),
-                 name: str = "frame{}.png") -> Path:
-    """A folder of RGB PNGs named frame0.png … (not zero-padded)."""
+                 name: str = "frame{}.png", alpha: bool = False) -> Path:
+    """A folder of RGB (or RGBA) PNGs named frame0.png … (not zero-padded)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(frames):
-        Image.fromarray(picture(i, size), "RGB").save(folder / name.format(i))
+        image = Image.fromarray(rgba_picture(i, size), "RGBA") if alpha else Image.fromarray(picture(i, size), "RGB")
+        image.save(folder / name.format(i))
     return folder
 
 

@@ -92,16 +92,14 @@ def build_spec(source: str | Path | None, output: str | Path | list | None = Non
                    model=ModelOptions(**routed["model"]), style=StyleOptions(**routed["style"]),
                    output=OutputOptions(**output_kwargs), mask=MaskOptions(**routed["mask"]),
                    video=VideoOptions(**routed["video"]), consistency=ConsistencyOptions(**routed["consistency"]))
-    return apply_control_keys(spec, _texts(control.get("control"), split=True), _texts(control.get("control_image_dir")),
-                              _texts(control.get("control_model")), **knobs)
+    return apply_control_keys(spec, *(_items(control.get(k)) for k in _CONTROL_KEYS), **knobs)
 
 
-def _texts(value: str | list | None, split: bool = False) -> list | None:
-    """A list option given as a list, or as one string (comma-separated where ``split``)."""
+def _items(value: str | list | None) -> list | None:
+    """A repeatable option, given as a list or as one comma-separated string (as the web UI's text box sends it)."""
     if value is None or isinstance(value, list | tuple):
-        return list(value) if value is not None else None
-    text = str(value)
-    return [t.strip() for t in text.split(",") if t.strip()] if split or "," in text else ([text] if text.strip() else [])
+        return None if value is None else list(value)
+    return [part.strip() for part in str(value).split(",") if part.strip()]
 
 
 def apply_control_keys(spec: JobSpec, control: list | None, control_image_dir: list[str] | None = None,

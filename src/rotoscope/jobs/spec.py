@@ -75,14 +75,7 @@ class JobSpec:
         self.video.validate()
         if self.model.model.startswith("classic:"):
             raise OptionError(f"--method {self.method} needs a diffusion model (--model); classic styles have no motion.")
-        if self.mask.active:
-            raise OptionError(f"--method {self.method} does not take masks; use --method gif2gif for inpainting.")
-        from ..consistency import TECHNIQUES
-
-        model_side = [n for n in self.consistency.techniques if TECHNIQUES[n].stage == "stylize"]
-        if model_side:
-            raise OptionError(f"--consistency {', '.join(model_side)} works per frame (gif2gif); --method {self.method} keeps "
-                              "frames steady in the model. Only deflicker (at encoding) combines with it.")
+        self._check_not_per_frame("keeps frames steady in the model")
 
     def _validate_control_and_keys(self) -> None:
         """ControlNet units (img2img / inpaint with a diffusers model) and the keyframe methods' options."""
@@ -99,14 +92,18 @@ class JobSpec:
         if self.method not in KEYFRAME_METHODS:
             return
         self.keys.validate()
+        self._check_not_per_frame("carries keyframes along the flow instead")
+
+    def _check_not_per_frame(self, how: str) -> None:
+        """Methods that do not stylise frame by frame take no mask and no per-frame consistency technique."""
         if self.mask.active:
             raise OptionError(f"--method {self.method} does not take masks; use --method gif2gif for inpainting.")
         from ..consistency import TECHNIQUES
 
         model_side = [n for n in self.consistency.techniques if TECHNIQUES[n].stage == "stylize"]
         if model_side:
-            raise OptionError(f"--consistency {', '.join(model_side)} works per frame (gif2gif); --method {self.method} carries "
-                              "keyframes along the flow instead. Only deflicker (at encoding) combines with it.")
+            raise OptionError(f"--consistency {', '.join(model_side)} works per frame (gif2gif); --method {self.method} {how}. "
+                              "Only deflicker (at encoding) combines with it.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

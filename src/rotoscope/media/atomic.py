@@ -17,7 +17,11 @@ def prepare_output(path: Path, *, overwrite: bool) -> None:
     """Create the folder, refuse to clobber a user's file, check we can write there."""
     if path.exists() and not overwrite:
         raise OutputError(f"{path} already exists; pass --overwrite to replace it, or choose another -o.")
-    folder = path.parent
+    prepare_folder(path.parent)
+
+
+def prepare_folder(folder: Path) -> None:
+    """Create an output folder (and its parents) and check we can write in it."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

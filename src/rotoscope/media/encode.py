@@ -8,7 +8,6 @@ frames out to several writers, so several formats come from one pass.
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from ..errors import OutputError
-from .atomic import commit, discard, prepare_output, temp_path_for, write_bytes_atomic
+from .atomic import commit, discard, prepare_folder, prepare_output, temp_path_for, write_bytes_atomic
 from .decode import composite
 from .frames import Frame
 from .options import OutputOptions, output_format
@@ -326,12 +325,7 @@ def open_writer(path: str | Path, options: OutputOptions, *, comment: str | None
     if kind == "png-folder":
         if target.exists() and any(target.glob("*.png")) and not options.overwrite:
             raise OutputError(f"{target} already holds PNG frames; pass --overwrite to replace them, or choose another folder.")
-        try:
-            target.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create output folder {target} ({exc.strerror}); choose another -o.") from None
-        if not os.access(target, os.W_OK | os.X_OK):
-            raise OutputError(f"output folder {target} is not writable; choose another -o or fix its permissions.")
+        prepare_folder(target)
         return PngFolderWriter(target, comment)
     prepare_output(target, overwrite=options.overwrite)
     if kind == "gif":

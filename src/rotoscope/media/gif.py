@@ -544,8 +544,8 @@ class GifWriter:
         timing = _Timing()
         # Without dithering a pixel's index does not depend on its neighbours, so a
         # second thread reads and quantises frame i + 1 while frame i is compared,
-        # cropped and LZW-packed (the k-d tree, the table reads and zlib-free LZW
-        # all release the GIL): the same bytes, on two cores.
+        # cropped and LZW-packed (the k-d tree, numpy's table reads and Pillow's LZW
+        # encoder release the GIL): the same bytes, on two cores.
         ahead = self.options.dither == "none"
         quant = self._quant
 
