@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import OptionError
+from ..options import check_fields, option, technique
 
 #: --consistency names that choose StyleOptions.noise rather than add a technique.
 NOISE_NAMES = {"shared-noise": "shared", "per-frame": "per-frame"}
@@ -18,48 +19,64 @@ COLOR_REFERENCES = ("first", "keyframe")
 CROSS_FRAME_REFS = ("first", "first+previous")
 
 
+def _technique_names() -> list[str]:
+    from . import TECHNIQUES
+
+    return [name for name in TECHNIQUES if name not in NOISE_NAMES]
+
+
+def _flow_methods() -> tuple[str, ...]:
+    from .flow import FLOW_METHODS
+
+    return tuple(FLOW_METHODS)
+
+
 @dataclass
 class ConsistencyOptions:
     #: techniques besides the noise mode, in the order they run (see consistency.TECHNIQUES)
-    techniques: list[str] = field(default_factory=list)
-    flow: str = "dis"  # optical flow for flow-warp and deflicker: dis | farneback
-    color_match_reference: str = "first"  # match colours to the first output, or to the latest keyframe
-    color_match_interval: int = 12  # with reference=keyframe: a new keyframe every N frames
-    loopback_alpha: float = 0.3  # weight of the previous output in the next init image
-    loopback_decay: float = 1.0  # alpha × decay^index: < 1 lets the loop fade over the clip
-    flow_warp_weight: float = 0.3  # weight of the warped previous output in the init (the rest: current source)
-    flow_warp_fuse: float = 0.7  # weight of the warped previous output blended into the model's output (0 = off)
-    cross_frame_refs: str = "first+previous"  # self-attention reads keys/values from these frames
-    deflicker_strength: float = 0.5  # weight of the flow-warped previous (filtered) frame in each encoded frame
+    techniques: list[str] = option(factory=list, name="consistency", panel="Consistency", choices=_technique_names,
+                                   infotext="Consistency", widget="multiselect", split=",",
+                                   parse=lambda t: t.strip().lower(),
+                                   help="Techniques, comma-separated, cheapest first: color-match, loopback, flow-warp, "
+                                   "cross-frame-attention, deflicker (the noise mode is --noise; shared-noise and "
+                                   "per-frame are accepted here too).")
+    flow: str = option("dis", panel="Consistency", choices=_flow_methods, owner=technique("flow-warp", "deflicker"),
+                       infotext="Flow", help="Optical flow for flow-warp and deflicker.")
+    color_match_reference: str = option("first", panel="Consistency", choices=COLOR_REFERENCES,
+                                        owner=technique("color-match"), infotext="Color match reference",
+                                        help="color-match to the first output, or to the latest keyframe.")
+    color_match_interval: int = option(12, panel="Consistency", low=1, owner=technique("color-match"),
+                                       infotext="Color match interval",
+                                       help="color-match with reference keyframe: a new keyframe every N frames.")
+    loopback_alpha: float = option(0.3, panel="Consistency", low=0, high=1, owner=technique("loopback"),
+                                   infotext="Loopback alpha",
+                                   help="loopback: weight of the previous output in the next init.")
+    loopback_decay: float = option(1.0, panel="Consistency", low=0, high=1, low_open=True, owner=technique("loopback"),
+                                   infotext="Loopback decay", hint="1 keeps alpha for every frame",
+                                   help="loopback: alpha × decay^frame; < 1 lets the loop fade over the clip.")
+    flow_warp_weight: float = option(0.3, panel="Consistency", low=0, high=1, owner=technique("flow-warp"),
+                                     infotext="Flow warp weight",
+                                     help="flow-warp: weight of the warped previous output in the init (rest: the source "
+                                     "frame).")
+    flow_warp_fuse: float = option(0.7, panel="Consistency", low=0, high=1, owner=technique("flow-warp"),
+                                   infotext="Flow warp fuse",
+                                   help="flow-warp: blend the warped previous output into the result where the flow is "
+                                   "reliable (0 = init only).")
+    cross_frame_refs: str = option("first+previous", panel="Consistency", choices=CROSS_FRAME_REFS,
+                                   owner=technique("cross-frame-attention"), infotext="Cross-frame refs",
+                                   help="cross-frame-attention reads keys/values from these frames.")
+    deflicker_strength: float = option(0.5, panel="Consistency", low=0, high=1, owner=technique("deflicker"),
+                                       infotext="Deflicker strength",
+                                       help="deflicker: weight of the flow-warped previous frame in each encoded frame.")
 
     def validate(self) -> None:
-        from . import TECHNIQUES  # the registry imports this module
-
-        seen = set()
         for name in self.techniques:
             if name in NOISE_NAMES:
-                raise OptionError(f"{name!r} is a noise mode (StyleOptions.noise), not a technique to list; use --noise or --consistency {name}.")
-            if name not in TECHNIQUES:
-                raise OptionError(f"--consistency {name!r} is not known; use one of {', '.join(TECHNIQUES)}.")
-            if name in seen:
-                raise OptionError(f"--consistency names {name!r} twice; give each technique once.")
-            seen.add(name)
-        from .flow import FLOW_METHODS
-
-        if self.flow not in FLOW_METHODS:
-            raise OptionError(f"--flow {self.flow!r} is not known; use one of {', '.join(FLOW_METHODS)}.")
-        if self.color_match_reference not in COLOR_REFERENCES:
-            raise OptionError(f"--color-match-reference {self.color_match_reference!r} is not known; use one of {', '.join(COLOR_REFERENCES)}.")
-        if self.color_match_interval < 1:
-            raise OptionError(f"--color-match-interval {self.color_match_interval} must be at least 1 (frames between keyframes).")
-        if self.cross_frame_refs not in CROSS_FRAME_REFS:
-            raise OptionError(f"--cross-frame-refs {self.cross_frame_refs!r} is not known; use one of {', '.join(CROSS_FRAME_REFS)}.")
-        for flag, value in (("--loopback-alpha", self.loopback_alpha), ("--flow-warp-weight", self.flow_warp_weight),
-                            ("--flow-warp-fuse", self.flow_warp_fuse), ("--deflicker-strength", self.deflicker_strength)):
-            if not 0 <= value <= 1:
-                raise OptionError(f"{flag} {value} must be between 0 and 1.")
-        if not 0 < self.loopback_decay <= 1:
-            raise OptionError(f"--loopback-decay {self.loopback_decay} must be in (0, 1]; 1 keeps alpha for every frame.")
+                raise OptionError(f"{name!r} is a noise mode, not a technique to list; use --noise {NOISE_NAMES[name]}.")
+        check_fields(self)
+        duplicates = sorted({name for name in self.techniques if self.techniques.count(name) > 1})
+        if duplicates:
+            raise OptionError(f"--consistency names {duplicates[0]!r} twice; give each technique once.")
 
     def uses(self, name: str) -> bool:
         return name in self.techniques

@@ -14,14 +14,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from typing import Any
 from importlib import metadata
 from pathlib import Path
 
 import av
 from PIL import Image
 
-from ..errors import InputError
+from ..errors import InputError, RotoscopeError
+from ..options import Option
+from ..stylize.control import control_infotext_fields, read_control_fields
 from .spec import JobSpec
+from .table import by_name, job_options
 
 # The web UI's own pattern: "Key: value" pairs, values optionally JSON-quoted.
 _PAIR = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
@@ -35,45 +39,51 @@ def _quote(value: str) -> str:
     return json.dumps(value) if any(c in value for c in ',:"\n') else value
 
 
-def format_infotext(spec: JobSpec, *, seed: int, size: tuple[int, int] | None = None) -> str:
-    style, model = spec.style, spec.model
-    fields: dict[str, str] = {
-        "Steps": str(style.steps),
-        "Sampler": style.sampler,
-        "CFG scale": _fmt_number(style.cfg_scale),
-        "Seed": str(seed),
-    }
-    if size:
-        fields["Size"] = f"{size[0]}x{size[1]}"
-    fields["Model"] = model.model
-    if model.vae:
-        fields["VAE"] = model.vae
-    fields["Denoising strength"] = _fmt_number(style.strength)
-    if style.clip_skip != 1:
-        fields["Clip skip"] = str(style.clip_skip)
-    fields["Resize mode"] = style.resize_mode
-    fields["Noise"] = style.noise
-    if model.lcm_lora:
-        fields["LCM-LoRA"] = model.lcm_lora
-    if style.timestep_spacing != "auto":
-        fields["Schedule type"] = style.timestep_spacing
-    if style.step_cache > 1:
-        fields["Step cache"] = str(style.step_cache)
-    if style.reuse_threshold > 0:
-        fields["Reuse threshold"] = _fmt_number(style.reuse_threshold)
-    if model.loras:
-        fields["Lora"] = "; ".join(f"{p}:{_fmt_number(w)}" for p, w in model.loras)
-    fields["Method"] = spec.method
-    if spec.consistency.techniques:
-        fields["Consistency"] = ", ".join(spec.consistency.techniques)
-    if spec.control:
-        from ..stylize.control import control_infotext_fields
+#: written even at their defaults: what a web-UI user expects to see in every infotext
+_ALWAYS = ("Steps", "Sampler", "CFG scale", "Seed", "Model", "Denoising strength", "Resize mode", "Noise", "Method")
+#: prompt and negative prompt are lines of their own; the processing size is the web UI's "Size: WxH"
+_OWN_LINES = ("Prompt", "Negative prompt")
 
-        fields.update(control_infotext_fields(spec.control))
+
+def _recorded() -> list[Option]:
+    """The options infotext records, in table order."""
+    return [o for o in job_options() if o.infotext and o.group is not None and o.infotext not in _OWN_LINES]
+
+
+def _get(spec: JobSpec, info: Option) -> Any:
+    return getattr(getattr(spec, info.group), info.field) if info.group else getattr(spec, info.field)
+
+
+def _show(info: Option, value: Any) -> str:
+    if info.base_type is list and info.show is None:
+        return f"{info.split or ';'} ".join(str(v) for v in value)
+    return info.format(value)
+
+
+def format_infotext(spec: JobSpec, *, seed: int, size: tuple[int, int] | None = None) -> str:
+    """The settings line (web-UI layout) for ``spec``: every recorded option that differs from its default,
+    and the ones a web-UI user expects always. ``size``: the processing size actually used."""
+    fields: dict[str, str] = {}
+    for info in _recorded():
+        value = _get(spec, info)
+        if info.key == "seed":
+            value = seed
+        if info.key == "control":
+            fields.update(control_infotext_fields(value))
+            continue
+        if value == info.default and info.infotext not in _ALWAYS:
+            continue
+        if value is None:
+            continue
+        fields[info.infotext] = _show(info, value)
+        if info.key == "seed" and size:  # the web UI's order: … Seed, Size, Model …
+            fields["Size"] = f"{size[0]}x{size[1]}"
+    if not size and spec.style.width and spec.style.height:
+        fields["Size"] = f"{spec.style.width}x{spec.style.height}"
     fields["Version"] = f"rotoscope {metadata.version('rotoscope') if _installed() else 'dev'}"
-    lines = [style.prompt]
-    if style.negative_prompt:
-        lines.append(f"Negative prompt: {style.negative_prompt}")
+    lines = [spec.style.prompt]
+    if spec.style.negative_prompt:
+        lines.append(f"Negative prompt: {spec.style.negative_prompt}")
     lines.append(", ".join(f"{k}: {_quote(v)}" for k, v in fields.items()))
     return "\n".join(lines)
 
@@ -105,47 +115,44 @@ def parse_infotext(text: str) -> tuple[str, str, dict[str, str]]:
     return "\n".join(prompt).strip(), "\n".join(negative).strip(), params
 
 
-# Infotext key → (which options, field, how to read the value). Keys the web UI
-# writes that we have no option for ("Model hash", "Version", …) are ignored.
-_FIELDS: dict[str, tuple[str, str, type]] = {
-    "Steps": ("style", "steps", int),
-    "Sampler": ("style", "sampler", str),
-    "CFG scale": ("style", "cfg_scale", float),
-    "Seed": ("style", "seed", int),
-    "Denoising strength": ("style", "strength", float),
-    "Clip skip": ("style", "clip_skip", int),
-    "Resize mode": ("style", "resize_mode", str),
-    "Noise": ("style", "noise", str),
-    "Schedule type": ("style", "timestep_spacing", str),
-    "Step cache": ("style", "step_cache", int),
-    "Reuse threshold": ("style", "reuse_threshold", float),
-    "Model": ("model", "model", str),
-    "VAE": ("model", "vae", str),
-    "LCM-LoRA": ("model", "lcm_lora", str),
-}
+def _read(info: Option, text: str) -> Any:
+    if info.base_type is list:
+        parts = [p.strip() for p in text.split(info.split or ";")]
+        return [info.parse(p) if info.parse else p for p in parts if p]
+    return info.read(text)
 
 
 def apply_infotext(spec: JobSpec, text: str) -> JobSpec:
-    """A copy of ``spec`` with the look (prompt, seed, sampler, …) taken from infotext."""
-    prompt, negative, p = parse_infotext(text)
-    options = {"style": replace(spec.style, prompt=prompt, negative_prompt=negative), "model": replace(spec.model)}
+    """A copy of ``spec`` with every option the infotext records (prompt, seed, sampler, masks, units, …).
+    Keys the web UI writes that we have no option for ("Model hash", "Version", …) are ignored."""
+    prompt, negative, params = parse_infotext(text)
+    values: dict[str, Any] = {"prompt": prompt, "negative_prompt": negative}
+    by_key = {o.infotext: o for o in _recorded()}
     try:
-        for key, (group, name, read) in _FIELDS.items():
-            if key in p:
-                setattr(options[group], name, read(p[key]))
-        if "Size" in p:
-            w, h = p["Size"].lower().split("x")
-            options["style"].width, options["style"].height = int(w), int(h)
-        if "Lora" in p:
-            options["model"].loras = [(path, float(w)) for path, _, w in (item.strip().rpartition(":") for item in p["Lora"].split(";"))]
-    except ValueError as exc:
-        raise InputError(f"infotext has a value that cannot be read ({exc}); check the pasted text.") from None
-    spec = replace(spec, style=options["style"], model=options["model"], method=p.get("Method", spec.method))
-    if "Consistency" in p:
-        from ..consistency.options import ConsistencyOptions
-
-        spec = replace(spec, consistency=ConsistencyOptions(techniques=[t.strip() for t in p["Consistency"].split(",")]))
-    return spec
+        for key, raw in params.items():
+            info = by_key.get(key)
+            if info is not None and info.key != "control":
+                values[info.key] = _read(info, raw)
+        if "Size" in params:
+            w, h = params["Size"].lower().split("x")
+            values["process_width"], values["process_height"] = int(w), int(h)
+        units = read_control_fields(params)
+        if units:
+            values["control"] = units
+    except (ValueError, RotoscopeError) as exc:
+        raise InputError(f"infotext has a value that cannot be read ({exc}); check the pasted text.") from exc
+    groups: dict[str, dict[str, Any]] = {}
+    top: dict[str, Any] = {}
+    table = by_name()
+    for name, value in values.items():
+        info = table[name]
+        if info.group:
+            groups.setdefault(info.group, {})[info.field] = value
+        else:
+            top[info.field] = value
+    for group, fields in groups.items():
+        top[group] = replace(getattr(spec, group), **fields)
+    return replace(spec, **top)
 
 
 def read_infotext(source: str) -> str:

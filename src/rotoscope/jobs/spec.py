@@ -17,11 +17,12 @@ from typing import Any
 
 from ..consistency.options import ConsistencyOptions
 from ..errors import OptionError
+from ..options import check_fields, option
 from ..media.options import MediaOptions, OutputOptions
 from ..methods.keys import KeyOptions
 from ..methods.video_options import VideoOptions
 from ..models.options import ModelOptions
-from ..stylize.control import ControlOptions
+from ..stylize.control import ControlOptions, parse_control
 from ..stylize.mask_options import MaskOptions
 from ..stylize.options import StyleOptions
 
@@ -30,10 +31,18 @@ VIDEO_METHODS = ("animatediff", "img2vid")  # the model sees many frames at once
 KEYFRAME_METHODS = ("keyframes", "ebsynth")  # keys stylised, the rest propagated along the flow; KeyOptions apply
 
 
+def _method_names() -> tuple[str, ...]:
+    return METHODS
+
+
 @dataclass
 class JobSpec:
     source: str
-    method: str = "gif2gif"
+    method: str = option("gif2gif", panel="Method", choices=_method_names, infotext="Method", widget="radio",
+                         help="gif2gif (per-frame img2img) | keyframes (TemporalKit: keys stylised together in plates, "
+                         "flow propagation) | ebsynth (ControlNet keys, guided propagation) | animatediff (AnimateDiff "
+                         "video-to-video, motion module, context windows) | img2vid (Stable Video Diffusion from a still "
+                         "or a prompt).")
     media: MediaOptions = field(default_factory=MediaOptions)
     model: ModelOptions = field(default_factory=ModelOptions)
     style: StyleOptions = field(default_factory=StyleOptions)
@@ -41,12 +50,18 @@ class JobSpec:
     mask: MaskOptions = field(default_factory=MaskOptions)  # no mask source = plain img2img
     consistency: ConsistencyOptions = field(default_factory=ConsistencyOptions)  # noise mode: style.noise
     video: VideoOptions = field(default_factory=VideoOptions)  # animatediff / img2vid only
-    control: list[ControlOptions] = field(default_factory=list)  # ControlNet units (none = plain img2img / inpaint)
+    control: list[ControlOptions] = option(
+        factory=list, panel="ControlNet", parse=lambda text: parse_control(text), show=lambda unit: unit.label, split=",",
+        infotext="ControlNet", a1111="controlnet",
+        help="ControlNet unit TYPE[:WEIGHT[:START-END]], repeatable (multi-ControlNet): canny | tile (no annotator "
+        "weights) | depth | softedge | lineart | openpose (annotator models, or --control-image-dir). Weight 0-2 "
+        "(default 1); START-END: fraction of the denoising steps (default 0-1).")
     keys: KeyOptions = field(default_factory=KeyOptions)  # keyframes / ebsynth only
 
     def validate(self) -> None:
-        if self.method not in METHODS:
-            raise OptionError(f"--method {self.method!r} is not known; use one of {', '.join(METHODS)}.")
+        """Every field and every cross-option rule, before anything is decoded or loaded. The faces call this
+        and never re-check."""
+        check_fields(self)
         self.media.validate()
         # img2vid has no denoising strength (SVD starts from noise; txt2img runs every step)
         (dataclasses.replace(self.style, strength=1.0) if self.method == "img2vid" else self.style).validate()
@@ -55,12 +70,43 @@ class JobSpec:
         if self.model.model.startswith("classic:") and self.consistency.uses("cross-frame-attention"):
             raise OptionError("--consistency cross-frame-attention needs a diffusers model (--model); classic styles have no attention layers.")
         self.output.validate()
+        self.keys.validate()
+        self.video.validate()
+        self._check_owners()
         self._validate_method()
         if not self.model.model.startswith("classic:"):
             self.model.validate()
             from ..models.samplers import resolve_sampler  # imports diffusers: only for model jobs
 
             resolve_sampler(self.style.sampler)
+
+    def _check_owners(self) -> None:
+        """An option set away from its default whose owner (method, technique, mask) is not in this job is
+        refused rather than ignored: the user meant something the job would not do."""
+        from .table import job_options
+
+        for info in job_options():
+            if info.owner is None or not info.group:
+                continue
+            value = getattr(getattr(self, info.group), info.field)
+            if value == info.default or self._owner_active(info.owner):
+                continue
+            names = " or ".join(info.owner.names)
+            if info.owner.kind == "technique":
+                raise OptionError(f"{info.cli_flag} belongs to the {names} technique, which is not in --consistency; "
+                                  f"add --consistency {info.owner.names[0]} or drop {info.cli_flag}.")
+            if info.owner.kind == "method":
+                raise OptionError(f"{info.cli_flag} belongs to --method {names}, not {self.method}; "
+                                  f"pass --method {info.owner.names[0]} or drop {info.cli_flag}.")
+            raise OptionError(f"{info.cli_flag} needs a mask: add --mask FILE, --mask-rect, --mask-ellipse, --mask-key "
+                              "or --mask-from-alpha.")
+
+    def _owner_active(self, owner) -> bool:
+        if owner.kind == "method":
+            return self.method in owner.names
+        if owner.kind == "technique":
+            return any(self.consistency.uses(name) for name in owner.names)
+        return self.mask.active
 
     def _validate_method(self) -> None:
         """What the model-side video methods need, and what only gif2gif can do."""
@@ -72,7 +118,6 @@ class JobSpec:
         self._validate_control_and_keys()
         if self.method not in VIDEO_METHODS:
             return
-        self.video.validate()
         if self.model.model.startswith("classic:"):
             raise OptionError(f"--method {self.method} needs a diffusion model (--model); classic styles have no motion.")
         self._check_not_per_frame("keeps frames steady in the model")
@@ -91,7 +136,6 @@ class JobSpec:
             check_annotators(self.control)
         if self.method not in KEYFRAME_METHODS:
             return
-        self.keys.validate()
         self._check_not_per_frame("carries keyframes along the flow instead")
 
     def _check_not_per_frame(self, how: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import OptionError
+from ..options import check_fields, option
 
 # Frames larger than this on either side are refused: a 20000-px frame is
 # almost always a typo, and would need gigabytes per frame downstream.
@@ -14,36 +15,22 @@ MAX_SIDE = 8192
 
 @dataclass
 class MediaOptions:
-    start: float = 0.0  # seconds skipped at the beginning (ffmpeg -ss)
-    duration: float | None = None  # seconds kept after start (ffmpeg -t)
-    fps: float | None = None  # resample to this rate by presentation time
-    every_nth: int = 1  # keep every n-th frame (after fps resampling)
-    max_frames: int | None = None  # stop after this many frames
-    width: int | None = None  # output width; aspect kept if height is None
-    height: int | None = None  # output height; aspect kept if width is None
-    background: str | None = None  # composite alpha over this colour (#rrggbb); None keeps RGBA
+    start: float = option(0.0, help="Seconds to skip at the start (ffmpeg -ss).", panel="Media", low=0)
+    duration: float | None = option(None, help="Seconds to keep (ffmpeg -t).", panel="Media", low=0, low_open=True)
+    fps: float | None = option(None, help="Frame rate to resample to, by presentation time (image sequences: their rate).",
+                               panel="Media", low=0, low_open=True, high=240, hint="e.g. --fps 10")
+    every_nth: int = option(1, help="Keep every n-th frame (each lasts until the next kept one).", panel="Media", low=1)
+    max_frames: int | None = option(None, help="Stop after this many frames.", panel="Media", low=1)
+    width: int | None = option(None, help="Output width: source frames are scaled to it (lanczos; aspect kept if --height "
+                               "is not given), as ffmpeg's scale.", panel="Media", low=1, high=MAX_SIDE)
+    height: int | None = option(None, help="Output height (aspect kept if --width is not given).", panel="Media", low=1,
+                                high=MAX_SIDE)
+    background: str | None = option(None, help="Composite transparent sources over this colour (#rrggbb); default keeps "
+                                    "alpha where the output has it.", panel="Media")
 
     def validate(self) -> None:
         """Refuse impossible values before any decoding (never silently correct)."""
-        if self.start < 0:
-            raise OptionError(f"--start {self.start} is negative; give seconds from the beginning (0 or more).")
-        if self.duration is not None and self.duration <= 0:
-            raise OptionError(f"--duration {self.duration} must be more than 0 seconds.")
-        if self.fps is not None and not self.fps > 0:
-            raise OptionError(f"--fps {self.fps} must be more than 0 (e.g. --fps 10).")
-        if self.fps is not None and self.fps > 240:
-            raise OptionError(f"--fps {self.fps} is above the limit of 240.")
-        if self.every_nth < 1:
-            raise OptionError(f"--every-nth {self.every_nth} must be 1 or more.")
-        if self.max_frames is not None and self.max_frames < 1:
-            raise OptionError(f"--max-frames {self.max_frames} must be 1 or more.")
-        for name, value in (("--width", self.width), ("--height", self.height)):
-            if value is None:
-                continue
-            if value < 1:
-                raise OptionError(f"{name} {value} must be at least 1 pixel.")
-            if value > MAX_SIDE:
-                raise OptionError(f"{name} {value} is above the limit of {MAX_SIDE} pixels; choose a smaller size.")
+        check_fields(self)
         if self.background is not None:
             parse_colour(self.background)
 
@@ -66,37 +53,42 @@ def parse_colour(text: str) -> tuple[int, int, int]:
 OUTPUT_FORMATS = {".gif": "gif", ".mp4": "mp4", ".webp": "webp", ".apng": "apng", ".png": "apng"}
 
 
+DITHERS = ("none", "floyd-steinberg", "bayer")
+PALETTES = ("global", "per-frame")
+
+
+def _show_size(value: int | None) -> str:
+    return "" if value is None else f"{value / 1e6:g}MB" if value % 1000 == 0 and value >= 10**6 else str(value)
+
+
 @dataclass
 class OutputOptions:
-    outputs: list[str] = field(default_factory=list)  # paths; format from the extension
-    colors: int = 256  # GIF palette size
-    dither: str = "none"  # GIF dithering: none | floyd-steinberg | bayer
-    palette: str = "global"  # GIF palette: global | per-frame
-    lossy: float = 2.0  # GIF colour mapping: 0 = nearest colour; higher trades a little SSIM for fewer bytes
-    loop: int = 0  # 0 = loop forever (GIF, WebP, APNG)
-    max_size: int | None = None  # bytes; GIF settings are lowered until it fits
-    crf: int = 18  # MP4 quality (x264 CRF: lower is better, 18 ≈ visually lossless)
-    quality: int = 90  # WebP quality 0–100
-    overwrite: bool = False
-    interpolate: int = 1  # frame-rate multiplier by flow-based frame synthesis at encoding (media/interpolate.py); 1 = off
+    outputs: list[str] = option(factory=list, name="output", flag="--output", short="-o", panel="Output",
+                                help="Output path; format from the extension (.gif .mp4 .webp .apng .png) or a folder "
+                                "ending in / for PNG frames. Repeat for several formats from one pass.", widget="outputs")
+    colors: int = option(256, help="GIF palette size.", panel="Output", low=2, high=256)
+    dither: str = option("none", help="GIF dithering.", panel="Output", choices=DITHERS)
+    palette: str = option("global", help="GIF palette: one for the clip, or one per frame.", panel="Output",
+                          choices=PALETTES)
+    lossy: float = option(2.0, help="GIF colour mapping: 0 = nearest colour; 2 beats ffmpeg's best palette; 8 ≈ "
+                          "gifski-sized files.", panel="Output", low=0, high=1000)
+    loop: int = option(0, help="Loop count for GIF/WebP/APNG (0 = forever).", panel="Output", low=0)
+    max_size: int | None = option(None, help="GIF byte budget, e.g. 1.5MB: fewer colours, then smaller, then lower fps "
+                                  "until it fits.", panel="Output", low=1024, hint="give at least 1KB (e.g. 1.5MB)",
+                                  parse=lambda text: parse_size(text), show=_show_size, widget="text")
+    crf: int = option(18, help="MP4 quality (x264 CRF: lower is better, 18 ≈ visually lossless).", panel="Output", low=0,
+                      high=51)
+    quality: int = option(90, help="WebP quality.", panel="Output", low=0, high=100)
+    overwrite: bool = option(False, help="Replace existing outputs / redo a job made with other settings.",
+                             panel="Output")
+    interpolate: int = option(1, help="Multiply the output frame rate by flow-based frame synthesis (any method; "
+                              "timing kept exact); 1 = off.", panel="Output", low=1, high=8, hint="2 doubles the frame rate",
+                              infotext="Interpolate")
 
     def validate(self) -> None:
+        check_fields(self)
         for out in self.outputs:
             output_format(out)
-        if not 2 <= self.colors <= 256:
-            raise OptionError(f"--colors {self.colors} must be between 2 and 256.")
-        if not 0 <= self.lossy <= 1000:
-            raise OptionError(f"--lossy {self.lossy} must be between 0 (exact colours) and 1000 (8 ≈ gifski-sized files).")
-        if self.loop < 0:
-            raise OptionError(f"--loop {self.loop} must be 0 (forever) or more.")
-        if self.max_size is not None and self.max_size < 1024:
-            raise OptionError(f"--max-size {self.max_size} bytes is too small; give at least 1KB (e.g. 1.5MB).")
-        if not 0 <= self.crf <= 51:
-            raise OptionError(f"--crf {self.crf} must be between 0 and 51.")
-        if not 0 <= self.quality <= 100:
-            raise OptionError(f"--quality {self.quality} must be between 0 and 100.")
-        if not 1 <= self.interpolate <= 8:
-            raise OptionError(f"--interpolate {self.interpolate} must be from 1 (off) to 8; 2 doubles the frame rate.")
 
 
 def output_format(path: str) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import OptionError
+from ..options import check_fields, method, option
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,23 +37,30 @@ _PLATE_RE = re.compile(r"^(\d+)x(\d+)$")
 class KeyOptions:
     """Keyframe selection and the keyframe methods' knobs."""
 
-    keys: str = "every:10"  # every:N | auto | 0,12,30
-    key_measure: str = "edge"  # auto: edge (Canny maps) | pixel difference
-    key_threshold: float = 8.5  # auto: change (0-255) from the last key that makes a new key
-    key_min_gap: int = 10  # auto: frames at least between keys (cuts excepted)
-    key_max_gap: int = 300  # auto: frames at most between keys
-    plate: str = "2x2"  # keyframes: keys tiled COLSxROWS into one image, stylised together
-    key_color_match: bool = False  # match each key's colours to the first key's (LAB mean/std)
-    refine: bool = True  # ebsynth: patch-based refinement guided by the source where the warp is unreliable
+    keys: str = option("every:10", panel="Keyframes", owner=method("keyframes", "ebsynth"), infotext="Keys",
+                       help="Keyframes: every:N | auto (by change, as ebsynth_utility) | 0,12,30 (0-based, after the "
+                       "media options).")
+    key_measure: str = option("edge", panel="Keyframes", owner=method("keyframes", "ebsynth"), choices=KEY_MEASURES, infotext="Key measure",
+                              help="--keys auto: edge (Canny maps) | pixel difference.")
+    key_threshold: float = option(8.5, panel="Keyframes", owner=method("keyframes", "ebsynth"), low=0, low_open=True, high=255,
+                                  infotext="Key threshold", hint="mean change, 0-255; ebsynth_utility uses 8.5",
+                                  help="--keys auto: change from the last key (0-255) that makes a new key.")
+    key_min_gap: int = option(10, panel="Keyframes", owner=method("keyframes", "ebsynth"), low=1, infotext="Key min gap",
+                              help="--keys auto: frames at least between keys, cuts excepted.")
+    key_max_gap: int = option(300, panel="Keyframes", owner=method("keyframes", "ebsynth"), low=1, infotext="Key max gap",
+                              help="--keys auto: frames at most between keys.")
+    plate: str = option("2x2", panel="Keyframes", owner=method("keyframes"), infotext="Plate",
+                        help="keyframes: keys tiled COLSxROWS into one image and stylised together (1x1: one by one).")
+    key_color_match: bool = option(False, panel="Keyframes", owner=method("keyframes", "ebsynth"), infotext="Key color match",
+                                   help="Match every key's colours to the first key's (LAB mean/std).")
+    refine: bool = option(True, panel="Keyframes", owner=method("ebsynth"), infotext="Refine",
+                          help="ebsynth: patch-based refinement guided by the source where the flow warp is unreliable.")
 
     def validate(self) -> "KeyOptions":
+        check_fields(self)
         parse_keys(self.keys)
-        if self.key_measure not in KEY_MEASURES:
-            raise OptionError(f"--key-measure {self.key_measure!r} is not known; use one of {', '.join(KEY_MEASURES)}.")
-        if not 0 < self.key_threshold <= 255:
-            raise OptionError(f"--key-threshold {self.key_threshold} must be in (0, 255] (mean change, 0-255; ebsynth_utility uses 8.5).")
-        if not 1 <= self.key_min_gap <= self.key_max_gap:
-            raise OptionError(f"--key-min-gap {self.key_min_gap} must be at least 1 and at most --key-max-gap {self.key_max_gap}.")
+        if not self.key_min_gap <= self.key_max_gap:
+            raise OptionError(f"--key-min-gap {self.key_min_gap} must be at most --key-max-gap {self.key_max_gap}.")
         self.plate_shape()
         return self
 

@@ -5,44 +5,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import OptionError
+from ..options import check_fields, method, option
 
 
 @dataclass
 class VideoOptions:
-    # animatediff: the motion adapter (hub id, folder, single file, "tiny"); None = the default
-    # (guoyww/animatediff-motion-adapter-v1-5-2, or the tiny one with --model tiny)
-    motion_adapter: str | None = None
-    context_length: int = 16  # frames the motion module sees at once (its training length)
-    context_overlap: int = 4  # finished frames each later window repeats, as fixed anchors
-    # img2vid: the Stable Video Diffusion model; None = stabilityai/stable-video-diffusion-img2vid-xt (or tiny)
-    video_model: str | None = None
-    video_frames: int = 14  # frames one SVD clip makes (xt is trained on 25, img2vid on 14)
-    video_fps: int = 7  # SVD's fps conditioning, and the output frame rate
-    motion_bucket: int = 127  # SVD: more motion with a higher bucket (0–255)
-    noise_aug: float = 0.02  # SVD: noise added to the still; higher = less like it, more motion
-    video_cfg: float = 3.0  # SVD guidance: rises from 1 on the first frame to this on the last
-    decode_chunk: int = 8  # frames the VAE decodes at once (lower = less memory)
-    segments: int = 1  # img2vid clips chained: the last frame of one seeds the next
+    motion_adapter: str | None = option(None, panel="Video", owner=method("animatediff"), infotext="Motion adapter",
+                                        help="animatediff: motion adapter, hub id (default "
+                                        "guoyww/animatediff-motion-adapter-v1-5-2; tiny with --model tiny), diffusers "
+                                        "folder or .safetensors/.ckpt motion module.")
+    context_length: int = option(16, panel="Video", owner=method("animatediff"), low=2, high=32, infotext="Context length",
+                                 hint="motion modules are trained on 16",
+                                 help="animatediff: frames per context window (the motion module's training length).")
+    context_overlap: int = option(4, panel="Video", owner=method("animatediff"), low=0, high=31, infotext="Context overlap",
+                                  help="animatediff: finished frames each later window repeats as anchors (less than "
+                                  "--context-length).")
+    video_model: str | None = option(None, panel="Video", owner=method("img2vid"), infotext="Video model",
+                                     help="img2vid: Stable Video Diffusion model, hub id (default "
+                                     "stabilityai/stable-video-diffusion-img2vid-xt; tiny with --model tiny) or diffusers "
+                                     "folder. --model is the txt2img model for -p.")
+    video_frames: int = option(14, panel="Video", owner=method("img2vid"), low=2, high=64, infotext="Video frames",
+                               hint="SVD-xt is trained on 25", help="img2vid: frames per clip.")
+    video_fps: int = option(7, panel="Video", owner=method("img2vid"), low=1, high=60, infotext="Video fps",
+                            help="img2vid: SVD's fps conditioning and the output frame rate.")
+    motion_bucket: int = option(127, panel="Video", owner=method("img2vid"), low=0, high=255, infotext="Motion bucket",
+                                help="img2vid: amount of motion.")
+    noise_aug: float = option(0.02, panel="Video", owner=method("img2vid"), low=0, high=1, infotext="Noise aug",
+                              hint="0.02 is SVD's default", help="img2vid: noise added to the still (more = freer motion).")
+    video_cfg: float = option(3.0, panel="Video", owner=method("img2vid"), low=1, high=20, infotext="Video CFG",
+                              hint="3 is SVD's default",
+                              help="img2vid: SVD guidance, from 1 on the first frame to this on the last.")
+    decode_chunk: int = option(8, panel="Video", owner=method("animatediff", "img2vid"), low=1, high=64,
+                               infotext="Decode chunk",
+                               help="animatediff / img2vid: frames the VAE decodes at once (lower = less memory).")
+    segments: int = option(1, panel="Video", owner=method("img2vid"), low=1, high=100, infotext="Segments",
+                           help="img2vid: clips chained, the last frame of one seeding the next.")
 
     def validate(self) -> "VideoOptions":
-        if not 2 <= self.context_length <= 32:
-            raise OptionError(f"--context-length {self.context_length} must be between 2 and 32 (motion modules are trained on 16).")
-        if not 0 <= self.context_overlap < self.context_length:
+        check_fields(self)
+        if not self.context_overlap < self.context_length:
             raise OptionError(f"--context-overlap {self.context_overlap} must be between 0 and --context-length - 1 ({self.context_length - 1}).")
-        if not 2 <= self.video_frames <= 64:
-            raise OptionError(f"--video-frames {self.video_frames} must be between 2 and 64 (SVD-xt is trained on 25).")
-        if not 1 <= self.video_fps <= 60:
-            raise OptionError(f"--video-fps {self.video_fps} must be between 1 and 60.")
-        if not 0 <= self.motion_bucket <= 255:
-            raise OptionError(f"--motion-bucket {self.motion_bucket} must be between 0 and 255.")
-        if not 0 <= self.noise_aug <= 1:
-            raise OptionError(f"--noise-aug {self.noise_aug} must be between 0 and 1 (0.02 is SVD's default).")
-        if not 1 <= self.video_cfg <= 20:
-            raise OptionError(f"--video-cfg {self.video_cfg} must be between 1 and 20 (3 is SVD's default).")
-        if not 1 <= self.decode_chunk <= 64:
-            raise OptionError(f"--decode-chunk {self.decode_chunk} must be between 1 and 64.")
-        if not 1 <= self.segments <= 100:
-            raise OptionError(f"--segments {self.segments} must be between 1 and 100.")
         return self
 
     def clip_frames(self) -> int:

@@ -6,10 +6,25 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import OptionError
+from ..options import check_fields, option
 
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 DTYPES = ("auto", "fp32", "fp16", "bf16", "half")  # half: fp16 on CUDA/MPS, bf16 on a CPU with bf16 instructions
+ATTENTIONS = ("sdpa", "classic")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def _own_vae(text: str) -> str | None:
+    """``--vae model`` (or none): the model's own VAE, also under --preset fast."""
+    return None if text.strip().lower() in ("model", "none") else text
+
+
+def _no_lcm_lora(text: str) -> str | None:
+    return None if text.strip().lower() in ("none", "off") else text
+
+
+def _show_loras(loras: list) -> str:
+    return "; ".join(f"{path}:{float(weight):g}" for path, weight in loras)
 
 
 @dataclass
@@ -17,36 +32,46 @@ class ModelOptions:
     """A model and its add-ons.
 
     ``model`` is a hub id (``org/name``), a local diffusers folder, a single
-    ``.safetensors``/``.ckpt`` file, or ``"tiny"`` (the built-in test model).
+    ``.safetensors``/``.ckpt`` file, ``"tiny"`` (the built-in test model) or ``classic:NAME``.
     """
 
-    model: str = DEFAULT_MODEL
-    vae: str | None = None  # hub id / folder / single file VAE override
-    loras: list[tuple[str, float]] = field(default_factory=list)  # (path, weight)
-    embeddings: list[str] = field(default_factory=list)  # textual inversion files
-    device: str = "auto"  # auto (cuda → mps → cpu) | cpu | cuda | cuda:N | mps
-    dtype: str = "auto"  # auto (fp16 on cuda, fp32 elsewhere) | fp32 | fp16 | bf16
-    # local diffusers folder whose configs a single-file model uses (needed offline)
-    config: str | None = None
-    # speed pieces (models/speed.py; presets in stylize/presets.py). vae="tiny" is TAESD.
-    lcm_lora: str | None = None  # "auto" (the family's LCM-LoRA) | file | folder | hub id; fused into the UNet
-    channels_last: bool = False  # NHWC memory format for UNet + VAE
-    attention: str = "sdpa"  # sdpa (torch scaled-dot-product) | classic
-    threads: int = 0  # torch intra-op threads; 0 = torch's default (doesn't change the look)
-    low_memory: bool = False  # half precision if dtype is auto, attention slicing, VAE slicing + tiling, CUDA offload (8 GB machines)
-    compile: bool = False  # torch.compile the UNet (CUDA only)
+    model: str = option(DEFAULT_MODEL, short="-m", panel="Model", infotext="Model", a1111="sd_model_checkpoint",
+                        help="Hub id, local diffusers folder, .safetensors/.ckpt file, 'tiny' (offline test model) or "
+                        "classic:cartoon|pencil|watercolor|oil (no weights).", widget="model")
+    vae: str | None = option(None, panel="Model", infotext="VAE", a1111="sd_vae", parse=_own_vae,
+                             help="VAE override: hub id, folder or single file; tiny = TAESD (fast encode/decode); "
+                             "model = the model's own.")
+    loras: list[tuple[str, float]] = option(factory=list, name="lora", panel="Model", infotext="Lora",
+                                            help="LoRA FILE[:WEIGHT]; repeatable.", parse=lambda t: parse_lora(t),
+                                            show=_show_loras)
+    embeddings: list[str] = option(factory=list, name="embedding", panel="Model", infotext="Embeddings",
+                                   help="Textual-inversion embedding file; repeatable.")
+    device: str = option("auto", panel="Model", help="auto (cuda → mps → cpu) | cpu | cuda | cuda:N | mps.")
+    dtype: str = option("auto", panel="Model", choices=DTYPES,
+                        help="auto (fp16 on cuda, fp32 on cpu) | fp32 | fp16 | bf16 | half (fp16 on cuda, bf16 on a cpu "
+                        "that has it).")
+    config: str | None = option(None, name="model_config", panel="Model",
+                                help="Local diffusers folder whose configs a single-file checkpoint uses (needed offline).")
+    lcm_lora: str | None = option(None, panel="Speed", infotext="LCM-LoRA", parse=_no_lcm_lora,
+                                  help="Fuse an LCM-LoRA: auto (the model family's) | FILE | hub id. Use with --sampler "
+                                  "LCM --steps 4 --cfg 1.")
+    channels_last: bool = option(False, panel="Speed",
+                                 help="NHWC memory format for UNet + VAE (for CUDA; measured slower on CPU).")
+    attention: str = option("sdpa", panel="Speed", choices=ATTENTIONS,
+                            help="sdpa (PyTorch scaled-dot-product) | classic.")
+    threads: int = option(0, panel="Speed", low=0, high=1024,
+                          help="CPU threads for the model (0 = torch's default: one per core).")
+    low_memory: bool = option(False, panel="Speed",
+                              help="For 8 GB machines / small GPUs: half precision unless --dtype is given, attention "
+                              "slicing, VAE slicing + tiling, CUDA model CPU offload.")
+    compile: bool = option(False, panel="Speed", help="torch.compile the UNet (CUDA only; the first frame is slow).")
 
     def validate(self) -> "ModelOptions":
+        check_fields(self)
         if not isinstance(self.model, str) or not self.model.strip():
-            raise OptionError("model is empty: give a hub id, a diffusers folder, a .safetensors/.ckpt file or 'tiny'")
+            raise OptionError("--model is empty: give a hub id, a diffusers folder, a .safetensors/.ckpt file or 'tiny'.")
         if not _DEVICE_RE.match(str(self.device)):
-            raise OptionError(f"device {self.device!r} is not known: use auto, cpu, cuda, cuda:N or mps")
-        if self.dtype not in DTYPES:
-            raise OptionError(f"dtype {self.dtype!r} is not known: use one of {', '.join(DTYPES)}")
-        if self.attention not in ("sdpa", "classic"):
-            raise OptionError(f"--attention {self.attention!r} is not known: use sdpa or classic")
-        if not 0 <= int(self.threads) <= 1024:
-            raise OptionError(f"--threads {self.threads} must be between 0 (torch's default) and 1024")
+            raise OptionError(f"--device {self.device!r} is not known: use auto, cpu, cuda, cuda:N or mps.")
         for item in self.loras:
             if not (isinstance(item, (tuple, list)) and len(item) == 2):
                 raise OptionError(f"LoRA {item!r} is not (path, weight): write it as FILE[:WEIGHT]")

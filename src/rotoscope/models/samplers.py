@@ -14,12 +14,14 @@ solver too, needing no extra package).
 from __future__ import annotations
 
 import importlib.util
-
-import diffusers
-from diffusers.schedulers.scheduling_utils import SchedulerMixin
+from typing import TYPE_CHECKING
 
 from ..errors import OptionError
 
+if TYPE_CHECKING:
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+
+# diffusers is imported only when a scheduler is resolved: the names are read by option checks and --help.
 _HAS_TORCHSDE = importlib.util.find_spec("torchsde") is not None
 
 #: web-UI name → (diffusers scheduler class name, config overrides)
@@ -52,18 +54,23 @@ def resolve_sampler(name: str) -> tuple[str, dict]:
     key = str(name).strip()
     if key.lower() in _BY_LOWER:
         return SAMPLERS[_BY_LOWER[key.lower()]]
+    import diffusers
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+
     cls = getattr(diffusers, key, None)
     if isinstance(cls, type) and issubclass(cls, SchedulerMixin) and key.endswith("Scheduler"):
         return key, {}
     raise OptionError(
-        f"sampler {name!r} is not known: use one of {', '.join(repr(n) for n in SAMPLERS)} "
+        f"--sampler {name!r} is not known: use one of {', '.join(repr(n) for n in SAMPLERS)} "
         "or a diffusers scheduler class name such as 'EulerDiscreteScheduler'"
     )
 
 
-def make_scheduler(name: str, base_config, spacing: str = "auto") -> SchedulerMixin:
+def make_scheduler(name: str, base_config, spacing: str = "auto") -> "SchedulerMixin":
     """A scheduler for sampler ``name`` built from a pipeline's scheduler config; ``spacing`` other than
     "auto" sets its timestep spacing ("trailing" for SD-Turbo style models, so one step starts at t = 999)."""
+    import diffusers
+
     cls_name, overrides = resolve_sampler(name)
     cls = getattr(diffusers, cls_name)
     config = dict(base_config)
@@ -81,10 +88,10 @@ def make_scheduler(name: str, base_config, spacing: str = "auto") -> SchedulerMi
         raise OptionError(
             f"sampler {name!r} needs the package {missing}, which is not installed: "
             f"run `pip install {missing}`, or pick another sampler such as 'Euler a' or 'DPM++ 2M Karras'"
-        ) from None
+        ) from exc
 
 
-def sampler_name_of(scheduler: SchedulerMixin) -> str:
+def sampler_name_of(scheduler: "SchedulerMixin") -> str:
     """The web-UI name for a scheduler (for infotext), or its class name."""
     cls_name = type(scheduler).__name__
     karras = bool(getattr(scheduler.config, "use_karras_sigmas", False))

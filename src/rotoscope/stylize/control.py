@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ModelError, OptionError
+from ..options import option
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,12 +51,15 @@ _SPEC_RE = re.compile(r"^(?P<type>[a-z]+)(?::(?P<weight>[^:]+))?(?::(?P<start>[^
 class ControlOptions:
     """One ControlNet unit (web-UI names: weight, guidance start, guidance end)."""
 
-    type: str = "canny"
-    weight: float = 1.0
-    start: float = 0.0
-    end: float = 1.0
-    model: str | None = None  # ControlNet: hub id, folder or single file; None = the type's default
-    image_dir: str | None = None  # precomputed control frames (one per frame, natural order) instead of the annotator
+    type: str = option("canny", panel="ControlNet", choices=CONTROL_TYPES, help="ControlNet type (its annotator).")
+    weight: float = option(1.0, panel="ControlNet", low=0, high=2, hint="web-UI default 1",
+                           help="Scale of the ControlNet's residuals.")
+    start: float = option(0.0, panel="ControlNet", low=0, high=1, help="Guidance start: fraction of the denoising steps.")
+    end: float = option(1.0, panel="ControlNet", low=0, high=1, help="Guidance end: fraction of the denoising steps.")
+    model: str | None = option(None, panel="ControlNet", help="ControlNet: hub id, folder or single file; default: the "
+                               "type's default.")
+    image_dir: str | None = option(None, panel="ControlNet", help="Precomputed control frames (one per frame, natural "
+                                   "order) instead of the annotator.")
 
     def validate(self) -> "ControlOptions":
         if self.type not in CONTROL_TYPES:
@@ -336,13 +340,37 @@ class ControlUnits:
 
 
 def control_infotext_fields(units: list[ControlOptions]) -> dict[str, str]:
-    """The web UI's ControlNet infotext keys (``ControlNet 0: "Module: canny, Weight: 1, …"``; the writer quotes)."""
+    """The web UI's ControlNet infotext keys (``ControlNet 0: "Module: canny, Weight: 1, …"``; the writer quotes).
+    Precomputed frames are recorded as ``Image dir`` so ``--from`` gets the whole unit back."""
     fields = {}
     for i, unit in enumerate(units):
         module = "precomputed" if unit.image_dir else unit.type
-        fields[f"ControlNet {i}"] = (f"Module: {module}, Model: {unit.model or 'default ' + unit.type}, Weight: {unit.weight:g}, "
-                                     f"Guidance Start: {unit.start:g}, Guidance End: {unit.end:g}")
+        text = (f"Module: {module}, Model: {unit.model or 'default ' + unit.type}, Weight: {unit.weight:g}, "
+                f"Guidance Start: {unit.start:g}, Guidance End: {unit.end:g}")
+        if unit.image_dir:
+            text += f", Type: {unit.type}, Image dir: {unit.image_dir}"
+        fields[f"ControlNet {i}"] = text
     return fields
+
+
+def read_control_fields(params: dict[str, str]) -> list[ControlOptions]:
+    """ControlNet units back from infotext fields ``ControlNet 0``, ``ControlNet 1``, … (ours or the web UI's).
+    The folder of precomputed frames is not checked here: it is checked when the job is validated."""
+    units = []
+    for i in range(len(params)):
+        text = params.get(f"ControlNet {i}")
+        if text is None:
+            break
+        parts = dict(part.split(":", 1) for part in text.split(", ") if ":" in part)
+        parts = {k.strip(): v.strip() for k, v in parts.items()}
+        kind = parts.get("Type") or parts.get("Module", "canny")
+        kind = next((t for t in CONTROL_TYPES if kind.startswith(t)), kind)  # web-UI modules: canny, depth_midas, …
+        model = parts.get("Model")
+        units.append(ControlOptions(type=kind, weight=float(parts.get("Weight", 1)),
+                                    start=float(parts.get("Guidance Start", 0)), end=float(parts.get("Guidance End", 1)),
+                                    model=None if not model or model.startswith("default ") else model,
+                                    image_dir=parts.get("Image dir")))
+    return units
 
 
 def attach(stylizer, units: list[ControlOptions], model_options) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import OptionError
+from ..options import MASK, check_fields, option
 
 INPAINT_AREAS = ("whole", "only-masked")
 MASKED_CONTENTS = ("fill", "original", "latent-noise", "latent-nothing")
@@ -21,37 +22,54 @@ MAX_PADDING = 256
 
 @dataclass
 class MaskOptions:
-    mask: str | None = None  # image (every frame), video / GIF / folder / glob (one mask per frame)
-    mask_rects: list[str] = field(default_factory=list)  # "X,Y,W,H" or keyframed "F:X,Y,W,H/F:X,Y,W,H"
-    mask_ellipses: list[str] = field(default_factory=list)  # the ellipse inside the box, same syntax
-    mask_key: str | None = None  # "#00ff00" or "#00ff00:TOLERANCE" (RGB distance, default 40)
-    mask_from_alpha: bool = False  # opaque pixels of the source = change
-    invert_mask: bool = False  # web UI "Inpaint not masked"
-    mask_blur: int = 4  # Gaussian σ (web UI default 4); kernel 2·int(2.5σ+0.5)+1
-    inpaint_area: str = "whole"  # whole | only-masked (web UI "Whole picture" / "Only masked")
-    padding: int = 32  # only-masked padding in pixels (web UI "Only masked padding", 0–256)
-    masked_content: str = "original"  # fill | original | latent-noise | latent-nothing
-    mask_hold_last: bool = False  # fewer masks than frames: hold the last one
-    inpaint_base: str = "output"  # with --frames: inpaint over the stylised frames (output) or the source
+    mask: str | None = option(None, panel="Mask", infotext="Mask", a1111="mask", widget="file",
+                              help="Mask: an image (every frame), or a video / GIF / image folder with one mask per frame. "
+                              "White = change, black = keep.")
+    mask_rects: list[str] = option(factory=list, name="mask_rect", panel="Mask", infotext="Mask rect",
+                                   help="Rectangle X,Y,W,H (pixels); keyframes F:X,Y,W,H/F:X,Y,W,H move it (linear in "
+                                   "between). Repeatable.")
+    mask_ellipses: list[str] = option(factory=list, name="mask_ellipse", panel="Mask", infotext="Mask ellipse",
+                                      help="The ellipse inside the box X,Y,W,H; keyframes as --mask-rect. Repeatable.")
+    mask_key: str | None = option(None, panel="Mask", infotext="Mask key",
+                                  help="Colour key: source pixels near #rrggbb[:TOLERANCE] (RGB distance, default 40) "
+                                  "are the mask.")
+    mask_from_alpha: bool = option(False, panel="Mask", infotext="Mask from alpha",
+                                   help="The source's opaque pixels are the mask (they change; transparent ones are "
+                                   "kept).")
+    invert_mask: bool = option(False, panel="Mask", owner=MASK, infotext="Mask mode", a1111="inpainting_mask_invert",
+                               show=lambda on: "Inpaint not masked" if on else "Inpaint masked",
+                               parse=lambda t: t.strip().lower() == "inpaint not masked",
+                               help="Change the black part instead (web UI: inpaint not masked).")
+    mask_blur: int = option(4, panel="Mask", owner=MASK, low=0, high=MAX_BLUR, hint="web-UI default 4",
+                            infotext="Mask blur", a1111="mask_blur",
+                            help="Mask blur: Gaussian sigma of the mask edge.")
+    inpaint_area: str = option("whole", panel="Mask", owner=MASK, choices=INPAINT_AREAS, infotext="Inpaint area",
+                               a1111="inpaint_full_res",
+                               show=lambda v: "Only masked" if v == "only-masked" else "Whole picture",
+                               parse=lambda t: "only-masked" if t.strip().lower() in ("only masked", "only-masked") else "whole",
+                               help="whole | only-masked: crop around the mask + padding, generate it at the processing "
+                               "size, paste back.")
+    padding: int = option(32, panel="Mask", owner=MASK, low=0, high=MAX_PADDING, hint="web-UI default 32",
+                          infotext="Masked area padding", a1111="inpaint_full_res_padding",
+                          help="Only-masked padding in pixels.")
+    masked_content: str = option("original", panel="Mask", owner=MASK, choices=MASKED_CONTENTS, infotext="Masked content",
+                                 a1111="inpainting_fill",
+                                 show=lambda v: v.replace("-", " "), parse=lambda t: t.strip().lower().replace(" ", "-"),
+                                 help="What the masked area starts from.")
+    mask_hold_last: bool = option(False, panel="Mask", owner=MASK, infotext="Mask hold last",
+                                  help="A mask sequence shorter than the clip: hold its last mask.")
+    inpaint_base: str = option("output", panel="Mask", owner=MASK, choices=INPAINT_BASES, infotext="Inpaint base",
+                               help="With --frames and a mask: inpaint over the stylised frames (output) or the source "
+                               "frames (source).")
 
     @property
     def active(self) -> bool:
         return bool(self.mask or self.mask_rects or self.mask_ellipses or self.mask_key or self.mask_from_alpha)
 
     def validate(self) -> None:
-        if not 0 <= self.mask_blur <= MAX_BLUR:
-            raise OptionError(f"--mask-blur {self.mask_blur} must be between 0 and {MAX_BLUR} (web-UI default 4).")
-        if not 0 <= self.padding <= MAX_PADDING:
-            raise OptionError(f"--padding {self.padding} must be between 0 and {MAX_PADDING} pixels (web-UI default 32).")
-        for name, value, allowed in (("--inpaint-area", self.inpaint_area, INPAINT_AREAS),
-                                     ("--masked-content", self.masked_content, MASKED_CONTENTS),
-                                     ("--inpaint-base", self.inpaint_base, INPAINT_BASES)):
-            if value not in allowed:
-                raise OptionError(f"{name} {value!r} is not known; use one of {', '.join(allowed)}.")
+        """Values of the shapes, key and mask file (their ranges and choices: check_fields via the job)."""
+        check_fields(self)
         if not self.active:
-            given = [flag for flag, on in (("--invert-mask", self.invert_mask), ("--mask-hold-last", self.mask_hold_last)) if on]
-            if given:
-                raise OptionError(f"{' and '.join(given)} need a mask: add --mask FILE, --mask-rect, --mask-ellipse, --mask-key or --mask-from-alpha.")
             return
         from ..media.masks import parse_key, parse_shape  # numpy: only for jobs with a mask
 

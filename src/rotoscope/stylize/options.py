@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import OptionError
+from ..options import check_fields, option
 
 RESIZE_MODES = ("just-resize", "crop-and-resize", "resize-and-fill")
 NOISE_MODES = ("shared", "per-frame")
@@ -12,51 +13,53 @@ SPACINGS = ("auto", "leading", "trailing", "linspace")  # timestep spacing; trai
 MAX_SEED = 2**32 - 1
 
 
+def _sampler_names() -> list[str]:
+    from ..models.samplers import sampler_names
+
+    return sampler_names()
+
+
 @dataclass
 class StyleOptions:
-    prompt: str = ""
-    negative_prompt: str = ""
-    seed: int = -1  # -1 draws one seed once per job; it is printed and recorded
-    steps: int = 20
-    cfg_scale: float = 7.0
-    strength: float = 0.3  # denoising strength; 0.2–0.4 keeps video steady
-    sampler: str = "Euler a"
-    width: int | None = None  # processing size; None = the frame's size rounded to a multiple of 8
-    height: int | None = None
-    resize_mode: str = "just-resize"
-    clip_skip: int = 1
-    batch_size: int = 1
-    noise: str = "shared"  # shared: every frame starts from the same noise; per-frame: seed + index
+    prompt: str = option("", short="-p", panel="Look", infotext="Prompt", a1111="prompt",
+                         help="What the frames should look like.", widget="textarea")
+    negative_prompt: str = option("", short="-n", panel="Look", infotext="Negative prompt", a1111="negative_prompt",
+                                  help="What to avoid.", widget="textarea")
+    seed: int = option(-1, panel="Look", low=0, high=MAX_SEED, allow=(-1,), infotext="Seed", a1111="seed",
+                       help="Seed; -1 draws one once, prints and records it.")
+    steps: int = option(20, panel="Look", low=1, high=150, infotext="Steps", a1111="steps",
+                        help="Sampling steps (img2img runs steps × strength of them).")
+    cfg_scale: float = option(7.0, flag="--cfg", panel="Look", low=0, high=30, infotext="CFG scale", a1111="cfg_scale",
+                              help="CFG scale: how strongly the prompt steers.")
+    strength: float = option(0.3, panel="Look", low=0, high=1, low_open=True, hint="video usually wants 0.2–0.4",
+                             infotext="Denoising strength", a1111="denoising_strength",
+                             help="Denoising strength in (0, 1]; 0.2–0.4 keeps video steady.")
+    sampler: str = option("Euler a", panel="Look", choices=_sampler_names, strict_choices=False, infotext="Sampler",
+                          a1111="sampler_name", help="Sampler, web-UI name or a diffusers scheduler class name.")
+    width: int | None = option(None, name="process_width", panel="Look", low=8, high=4096, a1111="width",
+                               help="Width the model works at (multiple of 8; default: the frame's width rounded to 8). "
+                               "The output keeps the frame size: --width scales the frames.")
+    height: int | None = option(None, name="process_height", panel="Look", low=8, high=4096, a1111="height",
+                                help="Height the model works at (multiple of 8; default: the frame's height rounded to 8).")
+    resize_mode: str = option("just-resize", panel="Look", choices=RESIZE_MODES, infotext="Resize mode",
+                              a1111="resize_mode", help="How a frame meets the processing size when their aspects differ.")
+    clip_skip: int = option(1, panel="Look", low=1, high=12, infotext="Clip skip", a1111="CLIP_stop_at_last_layers",
+                            help="Skip the last N-1 CLIP layers (web-UI clip skip).")
+    batch_size: int = option(1, panel="Speed", low=1, high=64, a1111="batch_size", help="Frames per model call.")
+    noise: str = option("shared", panel="Consistency", choices=NOISE_MODES, infotext="Noise", widget="radio",
+                        help="shared: every frame starts from the same noise (steadiest); per-frame: seed + frame index.")
     # speed pieces (stylize/speed.py, presets in stylize/presets.py); the defaults change nothing
-    timestep_spacing: str = "auto"  # auto (the model's) | leading | trailing | linspace
-    reuse_threshold: float = 0.0  # similar-frame reuse: mean |Δ| (0–255) of the source below it reuses the last output; 0 = off
-    step_cache: int = 0  # DeepCache-style: full UNet every N steps, only its outer blocks between; 0/1 = off
+    timestep_spacing: str = option("auto", flag="--spacing", panel="Speed", choices=SPACINGS, infotext="Schedule type",
+                                   help="Timestep spacing: auto (the model's) | leading | trailing (SD-Turbo) | linspace.")
+    reuse_threshold: float = option(0.0, panel="Speed", low=0, high=255, infotext="Reuse threshold",
+                                    hint="1–3 reuses near-still frames",
+                                    help="Similar-frame reuse: a frame whose source differs from the last computed one by "
+                                    "less than this (mean |Δ|, 0-255) reuses its output; 0 = off.")
+    step_cache: int = option(0, panel="Speed", low=0, high=10, infotext="Step cache", hint="2 or 3 is typical",
+                             help="DeepCache-style: the whole UNet every N-th step, only its outer blocks between; "
+                             "0 = off.")
 
     def validate(self) -> None:
-        """Everything is checked before any model work; messages name the value and the allowed range."""
-        if not 0 < self.strength <= 1:
-            raise OptionError(f"--strength {self.strength} must be in (0, 1]; video usually wants 0.2–0.4.")
-        if not 1 <= self.steps <= 150:
-            raise OptionError(f"--steps {self.steps} must be between 1 and 150.")
-        # steps × strength < 1 is not an error: the stylizer raises the schedule so one step runs (stylize/speed.py)
-        if not 0 <= self.cfg_scale <= 30:
-            raise OptionError(f"--cfg {self.cfg_scale} must be between 0 and 30.")
-        if not (self.seed == -1 or 0 <= self.seed <= MAX_SEED):
-            raise OptionError(f"--seed {self.seed} must be -1 (random) or between 0 and {MAX_SEED}.")
-        for name, value in (("--width", self.width), ("--height", self.height)):
-            if value is not None and not 8 <= value <= 4096:
-                raise OptionError(f"{name} {value} must be between 8 and 4096.")
-        if self.resize_mode not in RESIZE_MODES:
-            raise OptionError(f"--resize-mode {self.resize_mode!r} is not known; use one of {', '.join(RESIZE_MODES)}.")
-        if self.noise not in NOISE_MODES:
-            raise OptionError(f"--noise {self.noise!r} is not known; use one of {', '.join(NOISE_MODES)}.")
-        if not 1 <= self.clip_skip <= 12:
-            raise OptionError(f"--clip-skip {self.clip_skip} must be between 1 and 12.")
-        if self.timestep_spacing not in SPACINGS:
-            raise OptionError(f"--spacing {self.timestep_spacing!r} is not known; use one of {', '.join(SPACINGS)}.")
-        if not 0 <= self.reuse_threshold <= 255:
-            raise OptionError(f"--reuse-threshold {self.reuse_threshold} must be between 0 (off) and 255; 1–3 reuses near-still frames.")
-        if not 0 <= self.step_cache <= 10:
-            raise OptionError(f"--step-cache {self.step_cache} must be between 0 (off) and 10; 2 or 3 is typical.")
-        if not 1 <= self.batch_size <= 64:
-            raise OptionError(f"--batch-size {self.batch_size} must be between 1 and 64.")
+        """Everything is checked before any model work; messages name the value and the allowed range.
+        steps × strength < 1 is not an error: the stylizer raises the schedule so one step runs."""
+        check_fields(self)

@@ -1,0 +1,95 @@
+"""What every command shares: error handling, notices, progress bars and the plain console."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..errors import RotoscopeError
+
+err = Console(stderr=True, highlight=False)
+# Paths and messages are printed verbatim (no rich markup: "out [v2].gif" stays intact), unwrapped.
+out = Console(highlight=False, markup=False, soft_wrap=True)
+state = {"debug": False}
+
+
+class _NoteHandler(logging.Handler):
+    """Notices as "note: …" lines on whatever stderr is now (test runners swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"[yellow]note:[/] {escape(record.getMessage())}", soft_wrap=True)
+
+
+def setup_logging() -> None:
+    logger = logging.getLogger("rotoscope")
+    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+        logger.addHandler(_NoteHandler())
+        logger.setLevel(logging.INFO)
+
+
+def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn RotoscopeError into one line on stderr and exit code 2; Ctrl-C into a resume hint."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RotoscopeError as exc:
+            if state["debug"]:
+                raise
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; finished frames are kept — run the same command again to resume.")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class RichProgress:
+    """The library's Progress hooks drawn as a rich bar with frames/s and ETA. A stage with nothing to do
+    (a resumed job's decode) draws no bar."""
+
+    LABELS = {"decode": "decoding", "stylize": "stylising", "encode": "encoding", "convert": "converting"}
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from .rate import RateColumn
+
+        self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                            TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False)
+        self.task = None
+        self.started = False
+
+    def start(self, stage: str, total: int | None) -> None:
+        if total == 0:
+            self.task = None
+            return
+        if not self.started:
+            self.bar.start()
+            self.started = True
+        self.task = self.bar.add_task(self.LABELS.get(stage, stage), total=total)
+
+    def advance(self, count: int = 1) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, count)
+
+    def finish(self) -> None:
+        if self.task is not None:
+            task = next(t for t in self.bar.tasks if t.id == self.task)
+            self.bar.update(self.task, total=task.completed)
+
+    def close(self) -> None:
+        if self.started:
+            self.bar.stop()
