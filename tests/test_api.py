@@ -27,7 +27,7 @@ def test_ebsynth_gets_canny_guidance_unless_told_otherwise():
 
 
 @pytest.mark.parametrize("kwargs, needle", [
-    (dict(keys="auto"), "needs --method keyframes or ebsynth"),
+    (dict(keys="auto"), "belongs to --method keyframes or ebsynth"),
     (dict(control_model="canny=tiny"), "need a --control unit"),
     (dict(control="sobel"), "is not known; use one of canny"),
     (dict(control="canny:heavy"), "must be numbers"),

@@ -201,7 +201,7 @@ def test_deflicker_filters_outputs_not_the_stored_frames(tmp_path):
 def test_cli_run_records_consistency_and_noise_mode(tmp_path):
     out = tmp_path / "out.gif"
     result = CliRunner().invoke(app, ["run", str(SAMPLE), "--model", "classic:cartoon", "--seed", "3", "--duration", "0.5",
-                                      "--fps", "10", "--scale-width", "96", "--job", str(tmp_path / "job"), "-o", str(out),
+                                      "--fps", "10", "--width", "96", "--job", str(tmp_path / "job"), "-o", str(out),
                                       "--consistency", "per-frame,flow-warp,deflicker", "--flow-warp-weight", "0.4"])
     assert result.exit_code == 0, result.output
     assert out.exists()

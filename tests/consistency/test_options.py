@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 from typer.testing import CliRunner
 
-from rotoscope.cli import app, apply_consistency
+from rotoscope.api import build_spec
+from rotoscope.cli import app
 from rotoscope.consistency import TECHNIQUES, Technique, build_techniques
 from rotoscope.consistency.options import ConsistencyOptions, parse_consistency
 from rotoscope.errors import OptionError
@@ -35,13 +36,13 @@ def test_parse_splits_noise_mode_from_techniques():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(techniques=["flow-wrap"]), "--consistency 'flow-wrap' is not known; use one of shared-noise, per-frame, color-match"),
+    (dict(techniques=["flow-wrap"]), "--consistency 'flow-wrap' is not known; use one of color-match, loopback"),
     (dict(techniques=["loopback", "loopback"]), "names 'loopback' twice"),
     (dict(techniques=["per-frame"]), "is a noise mode"),
     (dict(flow="raft"), "--flow 'raft' is not known; use one of dis, farneback"),
     (dict(loopback_alpha=1.5), "--loopback-alpha 1.5 must be between 0 and 1"),
     (dict(loopback_decay=0), "--loopback-decay 0 must be in (0, 1]"),
-    (dict(color_match_interval=0), "--color-match-interval 0 must be at least 1"),
+    (dict(color_match_interval=0), "--color-match-interval 0 must be 1 or more"),
     (dict(cross_frame_refs="all"), "--cross-frame-refs 'all' is not known"),
 ])
 def test_validation_names_the_value_and_the_range(kwargs, message):
@@ -56,14 +57,14 @@ def test_noise_mode_has_one_source_of_truth():
     assert [t.name for t in build_techniques(options, "per-frame")] == ["per-frame", "flow-warp"]
     assert [t.name for t in build_techniques(options, "shared")] == ["shared-noise", "flow-warp"]
     assert not any(f.name == "noise" for f in dataclasses.fields(ConsistencyOptions))
-    spec = apply_consistency(JobSpec(source="a.mp4"), "per-frame,color-match", None)
+    spec = build_spec("a.mp4", consistency="per-frame,color-match")
     assert spec.style.noise == "per-frame" and spec.consistency.techniques == ["color-match"]
     with pytest.raises(OptionError, match="disagree"):
-        apply_consistency(JobSpec(source="a.mp4"), "per-frame", "shared")
-    with pytest.raises(OptionError, match="--loopback-alpha needs --consistency loopback"):
-        apply_consistency(JobSpec(source="a.mp4"), "flow-warp", None, loopback_alpha=0.5)
-    with pytest.raises(OptionError, match="--flow needs --consistency flow-warp or deflicker"):
-        apply_consistency(JobSpec(source="a.mp4"), None, None, flow="farneback")
+        build_spec("a.mp4", consistency="per-frame", noise="shared")
+    with pytest.raises(OptionError, match="--loopback-alpha belongs to the loopback technique, which is not in --consistency"):
+        build_spec("a.mp4", consistency="flow-warp", loopback_alpha=0.5)
+    with pytest.raises(OptionError, match="--flow belongs to the flow-warp or deflicker technique"):
+        build_spec("a.mp4", flow="farneback")
 
 
 def test_spec_round_trips_and_old_jobs_keep_their_key():
@@ -91,9 +92,9 @@ def test_run_refuses_bad_consistency_in_one_line(tmp_path):
 
 
 def test_python_api_takes_the_same_names():
-    from rotoscope.api import build_spec
-
     spec = build_spec("a.mp4", "out.gif", consistency="per-frame,flow-warp", flow_warp_fuse=0.2)
     assert spec.style.noise == "per-frame"
     assert spec.consistency.techniques == ["flow-warp"] and spec.consistency.flow_warp_fuse == 0.2
-    assert build_spec("a.mp4", techniques=["deflicker"]).consistency.techniques == ["deflicker"]
+    assert build_spec("a.mp4", consistency=["deflicker"]).consistency.techniques == ["deflicker"]
+    with pytest.raises(OptionError, match="techniques .--techniques. is now consistency"):
+        build_spec("a.mp4", techniques=["deflicker"])

@@ -119,17 +119,17 @@ def test_start_past_the_end(cli, box_clip, tmp_path):
 @pytest.mark.parametrize("value", ["0", "-3"])
 def test_fps_zero_or_negative(cli, box_clip, tmp_path, value):
     line = error_line(cli("convert", box_clip, "--fps", value, "-o", tmp_path / "x.gif"))
-    assert f"--fps {float(value)}" in line and "must be more than 0" in line and "e.g. --fps 10" in line
+    assert f"--fps {value} must be in (0, 240]" in line and "e.g. --fps 10" in line
 
 
 def test_width_zero(cli, box_clip, tmp_path):
     line = error_line(cli("convert", box_clip, "--width", "0", "-o", tmp_path / "x.gif"))
-    assert "--width 0 must be at least 1 pixel" in line
+    assert "--width 0 must be between 1 and 8192" in line
 
 
 def test_width_20000_names_the_limit(cli, box_clip, tmp_path):
     line = error_line(cli("convert", box_clip, "--width", "20000", "-o", tmp_path / "x.gif"))
-    assert "--width 20000 is above the limit of 8192 pixels" in line and "choose a smaller size" in line
+    assert "--width 20000 must be between 1 and 8192" in line and "choose a smaller size" in line
 
 
 def test_unknown_output_extension_lists_the_known_ones(cli, box_clip, tmp_path):

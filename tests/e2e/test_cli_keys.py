@@ -21,7 +21,7 @@ def test_keys_auto_prints_the_cut_as_json_and_writes_a_sheet(cli, tmp_path):
 def test_run_keyframes_with_tiny_model_and_clear_errors(cli, sample_clip, tiny_model_dir, tmp_path, monkeypatch):
     out = tmp_path / "kf.gif"
     result = cli("run", sample_clip, "--method", "keyframes", "--keys", "every:4", "--model", "tiny", "-p", "ink",
-                 "--seed", "3", "--steps", "4", "--strength", "0.5", "--max-frames", "8", "--scale-width", "64",
+                 "--seed", "3", "--steps", "4", "--strength", "0.5", "--max-frames", "8", "--width", "64",
                  "--job", tmp_path / "job", "-o", out)
     assert result.exit_code == 0, result.output
     assert out.exists() and "8 frames stylised" in result.stdout
@@ -41,7 +41,7 @@ def test_preview_shows_the_control_image_beside_the_tiles(cli, sample_clip, tiny
 
     grid = tmp_path / "p.png"
     result = cli("preview", sample_clip, "--model", "tiny", "-p", "ink", "--seeds", "2", "--steps", "4", "--strength", "0.5",
-                 "--scale-width", "64", "--control", "canny", "-o", grid)
+                 "--width", "64", "--control", "canny", "-o", grid)
     assert result.exit_code == 0, result.output
     with Image.open(grid) as picture:
         assert picture.width == 3 * 64  # control image + two seeds

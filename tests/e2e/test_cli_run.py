@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "cup.mp4"
 
 MAIN = ["run", str(SAMPLE), "-p", "a cup", "--model", "tiny", "--seed", "3", "--duration", "1.5", "--fps", "10",
-        "--scale-width", "192"]
+        "--width", "192"]
 # A few small frames, for tests about options rather than pictures.
-SMALL = ["--duration", "0.2", "--fps", "10", "--scale-width", "64"]
+SMALL = ["--duration", "0.2", "--fps", "10", "--width", "64"]
 
 
 def invoke(*args, env: dict | None = None):
@@ -138,7 +138,7 @@ def test_same_command_again_computes_nothing(main_run):
 def test_sigkill_midway_then_rerun_computes_each_frame_once(tiny_model_dir, tmp_path):
     job = tmp_path / "J"
     args = ["run", str(SAMPLE), "-p", "a cup", "--model", "tiny", "--seed", "3", "--duration", "4", "--fps", "10",
-            "--scale-width", "96", "--job", str(job), "-o", str(tmp_path / "X.gif")]
+            "--width", "96", "--job", str(job), "-o", str(tmp_path / "X.gif")]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     stderr = (tmp_path / "stderr.txt").open("wb")  # a file, not a pipe nobody reads while it runs
     proc = subprocess.Popen([sys.executable, "-m", "rotoscope.cli", *args], stdout=subprocess.DEVNULL,
@@ -247,7 +247,7 @@ def test_explicit_flags_override_from(styled, tmp_path):
 def test_preview_grid_and_tiles(tiny_model_dir, tmp_path):
     grid = tmp_path / "P" / "grid.png"
     result = ok(invoke("preview", SAMPLE, "--frame", "5", "--seeds", "3", "--strengths", "0.2,0.4", "-p", "cup",
-                       "--model", "tiny", "--scale-width", "128", "-o", grid))
+                       "--model", "tiny", "--width", "128", "-o", grid))
     assert "6 tiles" in result.stdout
     tiles = sorted(p for p in grid.parent.glob("grid-seed*.png"))
     assert len(tiles) == 6 and grid.exists()
@@ -281,9 +281,9 @@ def bad_run(tmp_path, *extra, env=None):
 
 
 @pytest.mark.parametrize("extra, needles", [
-    (["--model", "tiny", "--strength", "0"], ["--strength 0.0", "(0, 1]"]),
+    (["--model", "tiny", "--strength", "0"], ["--strength 0 ", "(0, 1]"]),
     (["--model", "tiny", "--strength", "1.5"], ["--strength 1.5", "(0, 1]"]),
-    # steps × strength < 1 is no longer an error: one step runs (issue 10; tests/stylize/test_speed.py)
+    # steps × strength < 1 is not an error: one step runs (tests/stylize/test_speed.py)
 ])
 def test_bad_look_options(tmp_path, extra, needles):
     line = error_line(bad_run(tmp_path, *extra))

@@ -19,7 +19,7 @@ def _one_line_error(result) -> str:
 def test_animatediff_runs_from_the_cli(cli, sample_clip, tiny_model_dir, tmp_path):
     out = tmp_path / "ad.gif"
     result = cli("run", sample_clip, "--method", "animatediff", "--model", "tiny", "-p", "ink drawing", "--seed", 4,
-                 "--steps", 4, "--strength", 0.5, "--max-frames", 12, "--scale-width", 64, "--context-length", 8,
+                 "--steps", 4, "--strength", 0.5, "--max-frames", 12, "--width", 64, "--context-length", 8,
                  "--context-overlap", 2, "--device", "cpu", "--job", tmp_path / "job", "-o", out, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output[result.output.index("{"):])
@@ -31,7 +31,7 @@ def test_animatediff_runs_from_the_cli(cli, sample_clip, tiny_model_dir, tmp_pat
 def test_img2vid_from_a_prompt_alone(cli, tiny_model_dir, tmp_path):
     out = tmp_path / "svd.gif"
     result = cli("run", "--method", "img2vid", "-p", "a red cup on a table", "--model", "tiny", "--seed", 2,
-                 "--steps", 2, "--width", 64, "--height", 64, "--video-frames", 4, "--video-fps", 8, "--segments", 2,
+                 "--steps", 2, "--process-width", 64, "--process-height", 64, "--video-frames", 4, "--video-fps", 8, "--segments", 2,
                  "--device", "cpu", "--job", tmp_path / "job", "-o", out)
     assert result.exit_code == 0, result.output
     info = probe(out)

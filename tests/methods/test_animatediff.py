@@ -13,7 +13,7 @@ from rotoscope.jobs.store import JobDir
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "cup.mp4"
 # 20 frames at 64×48, windows of 8 with 2 anchors: new frames 0–7, 8–13, 14–19
 OPTIONS = dict(method="animatediff", model="tiny", prompt="ink drawing", seed=5, steps=4, strength=0.5,
-               max_frames=20, scale_width=64, context_length=8, context_overlap=2, device="cpu")
+               max_frames=20, width=64, context_length=8, context_overlap=2, device="cpu")
 
 
 def _frames(job: Path) -> list[np.ndarray]:

@@ -12,7 +12,7 @@ from rotoscope.api import stylize
 from rotoscope.jobs.store import JobDir
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "cup.mp4"
-OPTIONS = dict(method="img2vid", model="tiny", seed=3, steps=2, width=64, height=64, video_frames=4, segments=2,
+OPTIONS = dict(method="img2vid", model="tiny", seed=3, steps=2, process_width=64, process_height=64, video_frames=4, segments=2,
                video_fps=8, device="cpu")
 
 

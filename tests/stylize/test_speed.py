@@ -182,7 +182,7 @@ def test_step_cache_refuses_cross_frame_attention(tiny_model_dir):
 def test_cli_preset_fast_runs_and_records_its_pieces(tiny_model_dir, tmp_path):
     job = tmp_path / "job"
     result = CliRunner().invoke(app, ["run", str(SAMPLE), "--model", "tiny", "-p", "ink", "--seed", "3",
-                                      "--max-frames", "2", "--scale-width", "96", "--preset", "fast",
+                                      "--max-frames", "2", "--width", "96", "--preset", "fast",
                                       "--threads", "2", "--strength", "0.5", "--job", str(job),
                                       "-o", str(tmp_path / "o.gif"), "--json"])
     assert result.exit_code == 0, result.output

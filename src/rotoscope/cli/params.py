@@ -26,7 +26,7 @@ def _default(info: Option) -> Any:
     """The declared default as the CLI shows it (lists and empty values: no default shown)."""
     if info.default in (None, [], "") or info.base_type is list:
         return None
-    return info.default
+    return info.format(info.default) if info.parse is not None else info.default
 
 
 def _help(info: Option) -> str:
@@ -43,6 +43,8 @@ def parameter(info: Option) -> inspect.Parameter:
     kind = info.base_type
     if kind is list:
         annotation: Any = Optional[list[str]]
+    elif info.parse is not None:  # read from its text by the declaration (e.g. --max-size 1.5MB)
+        annotation = Optional[str]
     else:
         annotation = Optional[_TYPES.get(kind, str)]
     decls = [f"{info.cli_flag}/--no-{info.cli_flag[2:]}"] if kind is bool else [info.cli_flag]

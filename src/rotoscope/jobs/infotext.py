@@ -45,9 +45,14 @@ _ALWAYS = ("Steps", "Sampler", "CFG scale", "Seed", "Model", "Denoising strength
 _OWN_LINES = ("Prompt", "Negative prompt")
 
 
+#: the web UI's order for the keys it writes; ours follow in table order
+_ORDER = ("Steps", "Sampler", "CFG scale", "Seed", "Model", "VAE", "Denoising strength", "Clip skip")
+
+
 def _recorded() -> list[Option]:
-    """The options infotext records, in table order."""
-    return [o for o in job_options() if o.infotext and o.group is not None and o.infotext not in _OWN_LINES]
+    """The options infotext records, the web UI's keys first in its order."""
+    found = [o for o in job_options() if o.infotext and o.infotext not in _OWN_LINES]
+    return sorted(found, key=lambda o: _ORDER.index(o.infotext) if o.infotext in _ORDER else len(_ORDER))
 
 
 def _get(spec: JobSpec, info: Option) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..consistency.options import ConsistencyOptions
 from ..errors import OptionError
-from ..options import check_fields, option
+from ..options import Option, Owner, check_fields, declared, option
 from ..media.options import MediaOptions, OutputOptions
 from ..methods.keys import KeyOptions
 from ..methods.video_options import VideoOptions
@@ -83,25 +83,28 @@ class JobSpec:
     def _check_owners(self) -> None:
         """An option set away from its default whose owner (method, technique, mask) is not in this job is
         refused rather than ignored: the user meant something the job would not do."""
-        from .table import job_options
-
-        for info in job_options():
-            if info.owner is None or not info.group:
+        for group in dataclasses.fields(self):
+            options = getattr(self, group.name)
+            if not dataclasses.is_dataclass(options):
                 continue
-            value = getattr(getattr(self, info.group), info.field)
-            if value == info.default or self._owner_active(info.owner):
-                continue
-            names = " or ".join(info.owner.names)
-            if info.owner.kind == "technique":
-                raise OptionError(f"{info.cli_flag} belongs to the {names} technique, which is not in --consistency; "
-                                  f"add --consistency {info.owner.names[0]} or drop {info.cli_flag}.")
-            if info.owner.kind == "method":
-                raise OptionError(f"{info.cli_flag} belongs to --method {names}, not {self.method}; "
-                                  f"pass --method {info.owner.names[0]} or drop {info.cli_flag}.")
-            raise OptionError(f"{info.cli_flag} needs a mask: add --mask FILE, --mask-rect, --mask-ellipse, --mask-key "
-                              "or --mask-from-alpha.")
+            for info in declared(type(options), group.name):
+                if info.owner is not None:
+                    self._check_owner(info, getattr(options, info.field))
 
-    def _owner_active(self, owner) -> bool:
+    def _check_owner(self, info: Option, value: Any) -> None:
+        if value == info.default or self._owner_active(info.owner):
+            return
+        names = " or ".join(info.owner.names)
+        if info.owner.kind == "technique":
+            raise OptionError(f"{info.cli_flag} belongs to the {names} technique, which is not in --consistency; "
+                              f"add --consistency {info.owner.names[0]} or drop {info.cli_flag}.")
+        if info.owner.kind == "method":
+            raise OptionError(f"{info.cli_flag} belongs to --method {names}, not {self.method}; "
+                              f"pass --method {info.owner.names[0]} or drop {info.cli_flag}.")
+        raise OptionError(f"{info.cli_flag} needs a mask: add --mask FILE, --mask-rect, --mask-ellipse, --mask-key "
+                          "or --mask-from-alpha.")
+
+    def _owner_active(self, owner: Owner) -> bool:
         if owner.kind == "method":
             return self.method in owner.names
         if owner.kind == "technique":

@@ -22,9 +22,10 @@ class MediaOptions:
     every_nth: int = option(1, help="Keep every n-th frame (each lasts until the next kept one).", panel="Media", low=1)
     max_frames: int | None = option(None, help="Stop after this many frames.", panel="Media", low=1)
     width: int | None = option(None, help="Output width: source frames are scaled to it (lanczos; aspect kept if --height "
-                               "is not given), as ffmpeg's scale.", panel="Media", low=1, high=MAX_SIDE)
+                               "is not given), as ffmpeg's scale.", panel="Media", low=1, high=MAX_SIDE,
+                               hint="choose a smaller size")
     height: int | None = option(None, help="Output height (aspect kept if --width is not given).", panel="Media", low=1,
-                                high=MAX_SIDE)
+                                high=MAX_SIDE, hint="choose a smaller size")
     background: str | None = option(None, help="Composite transparent sources over this colour (#rrggbb); default keeps "
                                     "alpha where the output has it.", panel="Media")
 

@@ -1,0 +1,5 @@
+"""``python -m rotoscope.cli``: the same as the ``rotoscope`` command."""
+
+from . import main
+
+main()
