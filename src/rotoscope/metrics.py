@@ -75,7 +75,7 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 def warp_error(previous: np.ndarray, current: np.ndarray, backward: np.ndarray, occluded: np.ndarray) -> float:
     """Mean |warp(previous) − current| (0–255, over channels) where ``occluded`` is False."""
-    from .consistency.flow import warp_to
+    from .core.flow import warp_to
 
     a = warp_to(np.ascontiguousarray(np.asarray(previous)[..., :3]), backward).astype(np.float32)
     b = np.asarray(current)[..., :3].astype(np.float32)
@@ -151,7 +151,8 @@ def score_frames(pairs: Iterable[tuple[np.ndarray, np.ndarray]], *, flow: str = 
     Source frames are resized to the output's size when they differ (the model's processing
     size is a multiple of 8). ``clip_frames`` (see :func:`clip_consistency`) gets the outputs.
     """
-    from .consistency.flow import fit, motion
+    from .core.flow import motion
+    from .core.resize import fit
 
     result = Score(0, flow, 0.0, 0.0, 0.0, 0.0)
     previous: tuple[np.ndarray, np.ndarray] | None = None

@@ -17,9 +17,9 @@ import av
 import numpy as np
 from PIL import Image, ImageSequence
 
+from ..core.frames import Frame
 from ..errors import InputError
 from ..notices import notice
-from .frames import Frame
 from .options import MAX_SIDE, MediaOptions, parse_colour
 from .probe import format_has_alpha
 from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container

@@ -6,11 +6,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..core.resize import resize
 from ..models.loader import LoadedModel
 from ..models.samplers import make_scheduler
 from ..notices import notice
 from .options import StyleOptions
-from .resize import processing_size, resize
+from .resize import processing_size
 from .speed import FrameReuse, note_schedule
 
 # CLIP reads 77 tokens including start and end: 75 are the user's.
