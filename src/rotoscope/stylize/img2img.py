@@ -47,13 +47,11 @@ class DiffusersImg2Img:
 
     def use_cross_frame_attention(self, controller) -> None:
         """Install cross-frame attention on the UNet's self-attention layers (consistency/attention.py)."""
-        from ..consistency.attention import install
-
         if self.step_cache is not None:
             from ..errors import OptionError
 
             raise OptionError("--step-cache skips the deep attention layers on some steps; it does not combine with --consistency cross-frame-attention.")
-        install(self.pipe.unet, controller)
+        controller.install(self.pipe.unet)
         self.attention = controller
 
     def _attention_frame(self):
