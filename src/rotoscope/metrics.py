@@ -96,10 +96,6 @@ def _per_frame(pairs: list[float], count: int) -> list[float]:
     return out
 
 
-def _finite(value: float) -> float | None:
-    return None if math.isinf(value) or math.isnan(value) else round(value, 4)
-
-
 @dataclass
 class Score:
     """How steady an output clip is and how much of its source it keeps."""

@@ -196,7 +196,7 @@ class MaskFile:
             for frame in iter_frames(self.path):
                 yield frame.image
         except InputError as exc:
-            raise InputError(f"mask {self.path} cannot be read: {exc}") from None
+            raise InputError(f"mask {self.path} cannot be read: {exc}") from exc
 
     def _count(self) -> int:
         files = image_sequence(self.path)
