@@ -67,10 +67,11 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 # -- temporal consistency ------------------------------------------------------------------------
 #
 # Warp error (Lai et al. 2018, "Learning Blind Video Temporal Consistency"): optical flow between
-# consecutive *source* frames, occlusion by the forward–backward check (α = 0.01, β = 0.5), and the
-# mean absolute difference (0–255) between output t warped onto t+1 and output t+1 over the
-# non-occluded pixels. The same measure on the source itself is its own flicker (motion the flow
-# cannot explain: noise, compression, lighting), so output − source is what the stylisation added.
+# consecutive *source* frames, occlusion by core/flow.py's forward–backward check (α = 0.01,
+# β = 0.5), and the mean absolute difference (0–255) between output t warped onto t+1 and output
+# t+1 over the non-occluded pixels. The same measure on the source itself is its own flicker (motion
+# the flow cannot explain: noise, compression, lighting), so output − source is what the
+# stylisation added.
 
 
 def warp_error(previous: np.ndarray, current: np.ndarray, backward: np.ndarray, occluded: np.ndarray) -> float:
