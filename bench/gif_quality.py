@@ -34,7 +34,7 @@ try:
 except ImportError:
     sys.path.insert(0, str(ROOT / "src"))
 
-from rotoscope.media.frames import Frame  # noqa: E402
+from rotoscope.core.frames import Frame  # noqa: E402
 from rotoscope.media.gif import GifOptions, GifWriter  # noqa: E402
 from rotoscope.metrics import psnr, ssim  # noqa: E402
 

@@ -76,6 +76,13 @@ def rgba_picture(index: int, size: tuple[int, int] = (64, 48)) -> np.ndarray:
     return rgba
 
 
+def textured(size: tuple[int, int] = (128, 96), seed: int = 0) -> np.ndarray:
+    """Smooth random texture (width, height): every patch is distinct, so optical flow locks on."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (size[1] // 8, size[0] // 8, 3), dtype=np.uint8)
+    return np.asarray(Image.fromarray(small).resize(size, Image.Resampling.BICUBIC))
+
+
 # -- video clips -----------------------------------------------------------------
 
 

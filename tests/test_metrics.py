@@ -14,11 +14,12 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from rotoscope.cli import app
-from rotoscope.consistency.flow import flow, motion, occlusion, warp_to
+from rotoscope.core.flow import motion
 from rotoscope.media.decode import iter_frames
 from rotoscope.media.options import MediaOptions
 from rotoscope.metrics import (OUTPUT_COLOUR, Score, clip_consistency, plot_score, plot_x, score_clip, score_frames,
                                warp_error)
+from tests.clips import textured
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "cup.mp4"
 runner = CliRunner()
@@ -44,37 +45,7 @@ def score_cli(*args: str) -> dict:
     return json.loads(result.stdout)
 
 
-# -- flow and the occlusion check ---------------------------------------------------------------
-
-
-def textured(size=(128, 96), seed=0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 255, (size[1] // 8, size[0] // 8, 3), dtype=np.uint8)
-    return np.asarray(Image.fromarray(small).resize(size, Image.Resampling.BICUBIC))
-
-
-def test_flow_finds_a_known_shift_and_warping_undoes_it():
-    big = textured((160, 120))
-    a, b = big[10:106, 10:138], big[10:106, 14:142]  # b = a moved 4 px left
-    backward = flow(b, a)  # each pixel of b is 4 px to the right in a
-    inner = backward[16:-16, 16:-16]
-    assert np.allclose(np.median(inner[..., 0]), 4, atol=0.3) and np.allclose(np.median(inner[..., 1]), 0, atol=0.3)
-    warped = warp_to(a, backward)
-    assert np.abs(warped[16:-16, 16:-16].astype(int) - b[16:-16, 16:-16]).mean() < 3
-
-
-def test_occlusion_check_marks_inconsistent_and_outside_pixels():
-    zero = np.zeros((20, 30, 2), np.float32)
-    assert not occlusion(zero, zero).any()
-    backward = zero.copy()
-    backward[..., 0] = 5.0  # every pixel comes from 5 px to the right...
-    forward = zero.copy()
-    forward[..., 0] = -5.0  # ...and goes back: consistent, except where x + 5 leaves the picture
-    occluded = occlusion(backward, forward)
-    assert occluded[:, -5:].all() and not occluded[:, :-6].any()
-    # α = 0.01, β = 0.5: a mismatch of 1 px is occluded, 0.5 px is not
-    assert occlusion(zero + np.float32([1, 0]), zero)[:, :-2].all()
-    assert not occlusion(zero + np.float32([0.5, 0]), zero)[:, :-2].any()
+# -- warp error ------------------------------------------------------------------------------------
 
 
 def test_warp_error_is_zero_for_a_perfectly_warped_output():

@@ -67,15 +67,16 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 # -- temporal consistency ------------------------------------------------------------------------
 #
 # Warp error (Lai et al. 2018, "Learning Blind Video Temporal Consistency"): optical flow between
-# consecutive *source* frames, occlusion by the forward–backward check (α = 0.01, β = 0.5), and the
-# mean absolute difference (0–255) between output t warped onto t+1 and output t+1 over the
-# non-occluded pixels. The same measure on the source itself is its own flicker (motion the flow
-# cannot explain: noise, compression, lighting), so output − source is what the stylisation added.
+# consecutive *source* frames, occlusion by core/flow.py's forward–backward check (α = 0.01,
+# β = 0.5), and the mean absolute difference (0–255) between output t warped onto t+1 and output
+# t+1 over the non-occluded pixels. The same measure on the source itself is its own flicker (motion
+# the flow cannot explain: noise, compression, lighting), so output − source is what the
+# stylisation added.
 
 
 def warp_error(previous: np.ndarray, current: np.ndarray, backward: np.ndarray, occluded: np.ndarray) -> float:
     """Mean |warp(previous) − current| (0–255, over channels) where ``occluded`` is False."""
-    from .consistency.flow import warp_to
+    from .core.flow import warp_to
 
     a = warp_to(np.ascontiguousarray(np.asarray(previous)[..., :3]), backward).astype(np.float32)
     b = np.asarray(current)[..., :3].astype(np.float32)
@@ -94,10 +95,6 @@ def _per_frame(pairs: list[float], count: int) -> list[float]:
         near = [pairs[p] for p in (t - 1, t) if 0 <= p < len(pairs)]
         out.append(float(np.mean(near)))
     return out
-
-
-def _finite(value: float) -> float | None:
-    return None if math.isinf(value) or math.isnan(value) else round(value, 4)
 
 
 @dataclass
@@ -151,7 +148,8 @@ def score_frames(pairs: Iterable[tuple[np.ndarray, np.ndarray]], *, flow: str = 
     Source frames are resized to the output's size when they differ (the model's processing
     size is a multiple of 8). ``clip_frames`` (see :func:`clip_consistency`) gets the outputs.
     """
-    from .consistency.flow import fit, motion
+    from .core.flow import motion
+    from .core.resize import fit
 
     result = Score(0, flow, 0.0, 0.0, 0.0, 0.0)
     previous: tuple[np.ndarray, np.ndarray] | None = None

@@ -19,11 +19,11 @@ from typer.testing import CliRunner
 from rotoscope.cli import app
 from rotoscope.consistency import ConsistencyOptions
 from rotoscope.consistency.attention import CrossFrameController
+from rotoscope.core.frames import Frame
 from rotoscope.jobs.runner import run_job
 from rotoscope.jobs.spec import JobSpec
 from rotoscope.jobs.store import JobDir
 from rotoscope.media.decode import iter_frames
-from rotoscope.media.frames import Frame
 from rotoscope.media.options import MediaOptions, OutputOptions
 from rotoscope.methods import MethodContext
 from rotoscope.methods.gif2gif import Gif2Gif

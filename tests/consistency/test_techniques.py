@@ -8,7 +8,7 @@ from PIL import Image
 from rotoscope.consistency import History, Step, post_filter
 from rotoscope.consistency.options import ConsistencyOptions
 from rotoscope.consistency.techniques import ColorMatch, Deflicker, FlowWarp, Loopback, match_colors
-from rotoscope.media.frames import Frame
+from rotoscope.core.frames import Frame
 from rotoscope.metrics import score_frames
 
 

@@ -376,8 +376,9 @@ def test_zero_byte_file(tmp_path):
 def test_text_file_named_mp4(tmp_path):
     fake = tmp_path / "fake.mp4"
     fake.write_text("this is not a video\n" * 20)
-    with pytest.raises(InputError, match="is not a video, GIF or image that can be read"):
+    with pytest.raises(InputError, match="is not a video, GIF or image that can be read") as info:
         frames_of(fake)
+    assert isinstance(info.value.__cause__, av.error.FFmpegError)  # what FFmpeg said, for --debug
 
 
 def test_audio_only_file(tmp_path):

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rotoscope.core.frames import Frame
 from rotoscope.errors import OptionError, OutputError
 from rotoscope.media.decode import iter_frames
 from rotoscope.media.encode import AudioSpan, Outputs, open_writer
-from rotoscope.media.frames import Frame
 from rotoscope.media.options import MediaOptions, OutputOptions
 from tests import clips
 from tests.clips import read_index

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rotoscope.core.frames import Frame
 from rotoscope.errors import OptionError, OutputError
-from rotoscope.media.frames import Frame
 from rotoscope.media.gif import GifOptions, GifWriter
 from rotoscope.metrics import psnr, ssim
 

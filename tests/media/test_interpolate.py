@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
+from rotoscope.core.frames import Frame
 from rotoscope.errors import OptionError
-from rotoscope.media.frames import Frame
 from rotoscope.media.interpolate import between, interpolate_frames
 
 

@@ -164,5 +164,6 @@ def test_audio_only(tmp_path):
 
 def test_broken_webp(tmp_path):
     (tmp_path / "x.webp").write_bytes(b"RIFF0000WEBPjunk")
-    with pytest.raises(InputError, match="is not an image that can be read"):
+    with pytest.raises(InputError, match="is not an image that can be read") as info:
         probe(tmp_path / "x.webp")
+    assert isinstance(info.value.__cause__, OSError)  # what Pillow said, for --debug

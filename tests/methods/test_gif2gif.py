@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rotoscope.core.frames import Frame
 from rotoscope.media.decode import iter_frames
-from rotoscope.media.frames import Frame
 from rotoscope.media.options import MediaOptions
 from rotoscope.methods import MethodContext, get_method
 from rotoscope.methods.gif2gif import Gif2Gif

@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rotoscope.core.resize import resize
 from rotoscope.media.decode import iter_frames
 from rotoscope.media.options import MediaOptions
 from rotoscope.models.options import ModelOptions
 from rotoscope.stylize.classic import STYLES, ClassicStylizer, _params
 from rotoscope.stylize.factory import build_stylizer
 from rotoscope.stylize.img2img import PROMPT_TOKENS, DiffusersImg2Img
-from rotoscope.stylize.resize import processing_size, resize
+from rotoscope.stylize.resize import processing_size
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "cup.mp4"
 FAST = dict(steps=4, strength=0.5)  # 2 denoising steps

@@ -58,6 +58,11 @@ class CrossFrameController:
         self.previous = self._current
         self._current = {}
 
+    def install(self, unet) -> int:
+        """Put cross-frame attention on ``unet`` (see :func:`install`); the stylizer calls this, so stylize/
+        needs no import from consistency/ (it sits below it)."""
+        return install(unet, self)
+
     def reference_run(self, stylizer, source, seed: int, index: int) -> None:
         """Run frame ``index`` again only to record it (resuming after a kill); its output is discarded."""
         stylizer.stylize([source], seed=seed, indices=[index])

@@ -76,7 +76,8 @@ class Step:
             previous = self.history.source(self.index - 1)
             if previous is None:
                 return None
-            from .flow import fit, motion
+            from ..core.flow import motion
+            from ..core.resize import fit
 
             self._motion = motion(fit(previous, self.source.shape[:2]), self.source[..., :3], self.flow)
         return self._motion
@@ -87,7 +88,8 @@ class Step:
         previous = self.history.output(self.index - 1)
         if found is None or previous is None:
             return None
-        from .flow import fit, warp_to
+        from ..core.flow import warp_to
+        from ..core.resize import fit
 
         backward, occluded = found
         warped = warp_to(np.ascontiguousarray(fit(previous, self.source.shape[:2])), backward)

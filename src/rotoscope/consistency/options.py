@@ -26,7 +26,7 @@ def _technique_names() -> list[str]:
 
 
 def _flow_methods() -> tuple[str, ...]:
-    from .flow import FLOW_METHODS
+    from ..core.flow import FLOW_METHODS
 
     return tuple(FLOW_METHODS)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..core.resize import fit
 from ..errors import OptionError
 from .base import Step, Technique, blend, blend_where
-from .flow import fit
 
 
 class SharedNoise(Technique):

@@ -17,12 +17,12 @@ from itertools import islice
 
 import numpy as np
 
+from ..core.resize import resize
 from ..errors import JobError
 from ..media.masks import FrameMasks
 from ..progress import Progress, check_cancel
 from ..stylize.base import Stylizer
 from ..stylize.mask_options import MaskOptions
-from ..stylize.resize import resize
 from .store import JobDir, Timing
 
 

@@ -114,7 +114,7 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
             tiles.append(PreviewTile(seed, strength, path))
             row.append((result, f"seed {seed}  strength {strength:g}"))
         if controls:
-            from ..stylize.resize import resize
+            from ..core.resize import resize
 
             h, w = row[0][0].shape[:2]
             row[:0] = [(resize(c, (w, h), "just-resize"), f"control: {u.type} {u.weight:g}") for c, u in zip(controls, units.units)]

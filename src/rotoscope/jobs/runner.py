@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..core.frames import Frame
 from ..errors import JobError
 from ..media.convert import audio_span
 from ..media.encode import Outputs, open_writer
 from ..media.fit import fit_gif
-from ..media.frames import Frame
 from ..media.options import output_format
 from ..methods import MethodContext, get_method
 from ..notices import notice

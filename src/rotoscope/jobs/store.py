@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..core.frames import Frame
 from ..errors import JobError
 from ..media.atomic import write_bytes_atomic
 from ..media.decode import iter_frames
 from ..media.encode import save_png
-from ..media.frames import Frame
 from .spec import JobSpec
 
 TOOLS = ("rotoscope", "torch", "diffusers", "av")

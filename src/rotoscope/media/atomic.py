@@ -25,7 +25,7 @@ def prepare_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create output folder {folder} ({exc.strerror}); choose another -o.") from None
+        raise OutputError(f"cannot create output folder {folder} ({exc.strerror}); choose another -o.") from exc
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"output folder {folder} is not writable; choose another -o or fix its permissions.")
 

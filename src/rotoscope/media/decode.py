@@ -17,9 +17,9 @@ import av
 import numpy as np
 from PIL import Image, ImageSequence
 
+from ..core.frames import Frame
 from ..errors import InputError
 from ..notices import notice
-from .frames import Frame
 from .options import MAX_SIDE, MediaOptions, parse_colour
 from .probe import format_has_alpha
 from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container
@@ -100,7 +100,7 @@ def _av_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:
                 yield _Timed(time, duration, frame, int(round(frame.rotation or 0)) % 360)
         except av.error.FFmpegError as exc:
             if decoded == 0:
-                raise InputError(f"{path} could not be decoded ({exc.__class__.__name__}); the file is damaged.") from None
+                raise InputError(f"{path} could not be decoded ({exc.__class__.__name__}); the file is damaged.") from exc
             notice(f"{path} is damaged or cut off: decoding stopped after source frame {decoded} ({last_end:.2f} s); using the frames before it.")
             return
         if decoded == 0:
@@ -115,8 +115,8 @@ def _av_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:
 def _pillow_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:
     try:
         image = Image.open(path)
-    except (OSError, Image.UnidentifiedImageError):
-        raise InputError(f"{path} is not a video, GIF or image that can be read; check the file.") from None
+    except (OSError, Image.UnidentifiedImageError) as exc:
+        raise InputError(f"{path} is not a video, GIF or image that can be read; check the file.") from exc
     with image:
         time = 0.0
         n = getattr(image, "n_frames", 1)
@@ -136,8 +136,8 @@ def _image_files(files: list[Path], options: MediaOptions) -> Iterator[_Timed]:
         try:
             image = Image.open(file)
             image.load()
-        except (OSError, Image.UnidentifiedImageError):
-            raise InputError(f"{file} (image {i + 1} of {len(files)}) is not an image that can be read; remove or replace it.") from None
+        except (OSError, Image.UnidentifiedImageError) as exc:
+            raise InputError(f"{file} (image {i + 1} of {len(files)}) is not an image that can be read; remove or replace it.") from exc
         yield _Timed(i / rate, 1 / rate, image)
 
 

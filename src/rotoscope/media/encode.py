@@ -17,10 +17,10 @@ import av
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from ..core.frames import Frame
 from ..errors import OutputError
 from .atomic import commit, discard, prepare_folder, prepare_output, temp_path_for, write_bytes_atomic
 from .decode import composite
-from .frames import Frame
 from .options import OutputOptions, output_format
 
 # Frames without alpha in formats that have none are composited over white,

@@ -11,13 +11,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
+from ..core.frames import Frame
+from ..core.resize import resize
 from ..errors import OutputError
 from ..notices import notice
 from .atomic import commit, discard, prepare_output, temp_path_for
-from .frames import Frame
 from .gif import GifOptions, GifWriter
 from .options import OutputOptions
 
@@ -69,7 +67,7 @@ def adjust(frames: Iterable[Frame], attempt: Attempt) -> Iterator[Frame]:
     for frame in frames:
         if attempt.scale != 1.0:
             size = (max(1, round(frame.width * attempt.scale)), max(1, round(frame.height * attempt.scale)))
-            frame = frame.with_image(np.asarray(Image.fromarray(frame.image).resize(size, Image.Resampling.LANCZOS)))
+            frame = frame.with_image(resize(frame.image, size, "just-resize"))
         if attempt.keep_every == 1:
             yield frame
             continue

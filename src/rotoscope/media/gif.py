@@ -42,8 +42,8 @@ import numpy as np
 from PIL import Image
 from scipy.spatial import cKDTree
 
+from rotoscope.core.frames import Frame
 from rotoscope.errors import OptionError, OutputError
-from rotoscope.media.frames import Frame
 
 DITHERS = ("none", "floyd-steinberg", "bayer")
 PALETTES = ("global", "per-frame")

@@ -8,23 +8,22 @@ is shown as N copies of itself, each d/N long.
 Synthesis (OpenCV only, no weights): DIS optical flow both ways between A and B; the flow
 from the new frame at fraction τ back to each of them is approximated from those two
 (Jiang et al. 2018, "Super SloMo", eq. 4); both are warped there and blended with weights
-(1 − τ) and τ, each cut where its content is occluded in the other frame (forward–backward
-check), so a moving edge is taken from the side that sees it rather than ghosted. Streaming:
-two frames are held at a time.
+(1 − τ) and τ, each cut where its content is occluded in the other frame (core/flow.py's
+forward–backward check), so a moving edge is taken from the side that sees it rather than
+ghosted. Streaming: two frames are held at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-import cv2
 import numpy as np
 
+from ..core.flow import flow, occlusion, pixel_grid, sample
+from ..core.frames import Frame
 from ..errors import OptionError
-from .frames import Frame
 
 MAX_FACTOR = 8
-_DIS: list = []
 
 
 def check_factor(factor: int) -> None:
@@ -32,48 +31,25 @@ def check_factor(factor: int) -> None:
         raise OptionError(f"--interpolate {factor!r} must be a whole number from 1 (off) to {MAX_FACTOR}; 2 doubles the frame rate.")
 
 
-def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if not _DIS:
-        _DIS.append(cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM))
-    ga = cv2.cvtColor(np.ascontiguousarray(a[..., :3]), cv2.COLOR_RGB2GRAY)
-    gb = cv2.cvtColor(np.ascontiguousarray(b[..., :3]), cv2.COLOR_RGB2GRAY)
-    return _DIS[0].calc(ga, gb, None)
-
-
-def _sample(image: np.ndarray, field: np.ndarray, grid: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    xs, ys = grid
-    return cv2.remap(image, xs + field[..., 0], ys + field[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-
-def _occluded(flow_ab: np.ndarray, flow_ba: np.ndarray, grid) -> np.ndarray:
-    """Pixels of A with no match in B (float 0/1): |f_ab + f_ba(x + f_ab)|² > 0.01(|f_ab|² + |f_ba|²) + 0.5, or leaving the frame."""
-    back = _sample(flow_ba, flow_ab, grid)
-    total = ((flow_ab + back) ** 2).sum(axis=2)
-    bound = 0.01 * ((flow_ab**2).sum(axis=2) + (back**2).sum(axis=2)) + 0.5
-    xs, ys = grid
-    h, w = flow_ab.shape[:2]
-    mx, my = xs + flow_ab[..., 0], ys + flow_ab[..., 1]
-    outside = (mx < 0) | (mx > w - 1) | (my < 0) | (my > h - 1)
-    return ((total > bound) | outside).astype(np.float32)
-
-
 def between(a: np.ndarray, b: np.ndarray, fractions: list[float]) -> list[np.ndarray]:
     """Frames at each fraction τ ∈ (0, 1) of the way from ``a`` to ``b`` (H×W×3 or ×4 uint8, same size)."""
     if a.shape != b.shape:
         raise ValueError(f"frames differ in shape: {a.shape} vs {b.shape}")
     h, w = a.shape[:2]
-    grid = tuple(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
-    f_ab, f_ba = _flow(a, b), _flow(b, a)
-    occ_a, occ_b = _occluded(f_ab, f_ba, grid), _occluded(f_ba, f_ab, grid)  # A's pixels gone in B; B's new ones
+    grid = pixel_grid((h, w))  # built once: every fraction samples this pair four times
+    f_ab, f_ba = flow(a, b), flow(b, a)
+    # A's pixels gone in B; B's new ones (as 0/1 floats, so they blur when sampled between pixels)
+    occ_a = occlusion(f_ab, f_ba, grid=grid).astype(np.float32)
+    occ_b = occlusion(f_ba, f_ab, grid=grid).astype(np.float32)
     fa, fb = a.astype(np.float32), b.astype(np.float32)
     out = []
     for tau in fractions:
         # flow from the new frame at τ back to A and on to B
         f_ta = -(1 - tau) * tau * f_ab + tau * tau * f_ba
         f_tb = (1 - tau) ** 2 * f_ab - tau * (1 - tau) * f_ba
-        warped_a, warped_b = _sample(fa, f_ta, grid), _sample(fb, f_tb, grid)
-        gone = _sample(occ_a, f_ta, grid)  # what A shows here has left by B: B's sample is something else
-        new = _sample(occ_b, f_tb, grid)  # what B shows here was hidden in A
+        warped_a, warped_b = sample(fa, f_ta, grid=grid), sample(fb, f_tb, grid=grid)
+        gone = sample(occ_a, f_ta, grid=grid)  # what A shows here has left by B: B's sample is something else
+        new = sample(occ_b, f_tb, grid=grid)  # what B shows here was hidden in A
         wa = (1 - tau) * (1 - new)
         wb = tau * (1 - gone)
         total = wa + wb

@@ -17,9 +17,9 @@ size is resized to the frame, with a notice. Nothing here knows about models.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -29,11 +29,24 @@ from ..notices import notice
 from .options import parse_colour
 from .sources import image_sequence, is_glob
 
-if TYPE_CHECKING:  # media/ sits below stylize/: the options object is only duck-typed here
-    from ..stylize.mask_options import MaskOptions
-
 DEFAULT_KEY_TOLERANCE = 40.0
 Box = tuple[float, float, float, float]
+
+
+class MaskSources(Protocol):
+    """Where a job's masks come from: the mask fields of stylize's MaskOptions.
+
+    Declared here because media/ sits below stylize/ and must not import it; any
+    object with these attributes will do.
+    """
+
+    mask: str | None  # a mask file, video, GIF, folder or glob
+    mask_rects: Sequence[str]  # "X,Y,W,H" or keyframed "F:X,Y,W,H/F:X,Y,W,H"
+    mask_ellipses: Sequence[str]
+    mask_key: str | None  # "#00ff00" or "#00ff00:TOLERANCE"
+    mask_from_alpha: bool
+    invert_mask: bool
+    mask_hold_last: bool
 
 
 # -- parsing -------------------------------------------------------------------------
@@ -183,7 +196,7 @@ class MaskFile:
             for frame in iter_frames(self.path):
                 yield frame.image
         except InputError as exc:
-            raise InputError(f"mask {self.path} cannot be read: {exc}") from None
+            raise InputError(f"mask {self.path} cannot be read: {exc}") from exc
 
     def _count(self) -> int:
         files = image_sequence(self.path)
@@ -221,7 +234,7 @@ class FrameMasks:
     unless ``mask_hold_last``.
     """
 
-    def __init__(self, options: "MaskOptions", frame_count: int | None, selected: list[int] | None = None) -> None:
+    def __init__(self, options: MaskSources, frame_count: int | None, selected: list[int] | None = None) -> None:
         self.options = options
         self.rects = [parse_shape(t, "--mask-rect") for t in options.mask_rects]
         self.ellipses = [parse_shape(t, "--mask-ellipse") for t in options.mask_ellipses]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -149,10 +148,5 @@ def _probe_pillow(path: Path) -> ProbeInfo:
 def _open_image(path: Path) -> Image.Image:
     try:
         return Image.open(path)
-    except (OSError, Image.UnidentifiedImageError):
-        raise InputError(f"{path} is not an image that can be read; check the file.") from None
-
-
-def frame_rate(stream: av.video.stream.VideoStream) -> Fraction | None:
-    rate = stream.average_rate or stream.guessed_rate
-    return Fraction(rate) if rate else None
+    except (OSError, Image.UnidentifiedImageError) as exc:
+        raise InputError(f"{path} is not an image that can be read; check the file.") from exc

@@ -73,7 +73,7 @@ def open_container(path: Path) -> Iterator[av.container.InputContainer]:
     except av.error.PermissionError:
         raise InputError(f"{path} cannot be read (permission denied).") from None
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not a video, GIF or image that can be read ({exc.__class__.__name__}); check the file, or re-export it as MP4/GIF.") from None
+        raise InputError(f"{path} is not a video, GIF or image that can be read ({exc.__class__.__name__}); check the file, or re-export it as MP4/GIF.") from exc
     try:
         if not container.streams.video:
             raise InputError(f"{path} has no video stream (audio only?); give a video, GIF or image folder.")

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from ..media.frames import Frame
+from ..core.frames import Frame
 from .base import MethodContext
 
 

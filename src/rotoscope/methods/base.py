@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from ..consistency.options import ConsistencyOptions
-from ..media.frames import Frame
+from ..core.frames import Frame
 from ..stylize.base import Stylizer
 from ..stylize.options import StyleOptions
 from .keys import KeyOptions

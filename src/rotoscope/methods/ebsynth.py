@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ..consistency.flow import fit
 from ..consistency.techniques import match_colors
+from ..core.resize import fit
 from .base import MethodContext
 from .keyframes import Keyframes
 

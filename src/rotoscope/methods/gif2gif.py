@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from ..consistency import History, Step, Technique, build_techniques
-from ..media.frames import Frame
+from ..core.frames import Frame
 from .base import MethodContext
 
 

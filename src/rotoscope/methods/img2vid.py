@@ -16,8 +16,8 @@ from itertools import groupby
 
 import numpy as np
 
+from ..core.frames import Frame
 from ..errors import JobError
-from ..media.frames import Frame
 from .base import MethodContext
 from .video_options import VideoOptions
 

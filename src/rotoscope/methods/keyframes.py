@@ -23,9 +23,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..consistency.flow import fit
 from ..consistency.techniques import match_colors
-from ..media.frames import Frame
+from ..core.frames import Frame
+from ..core.resize import fit
 from .base import MethodContext
 from .keys import KeyOptions, KeySelection, neighbours, select_keys
 from .propagate import propagate

@@ -6,7 +6,7 @@ For the frames of a stretch between key ``a`` and key ``b``:
    from the consecutive flows (f_t→a(x) = f_t→t−1(x) + f_t−1→a(x + f_t→t−1(x))), so the key is
    resampled once, not once per frame (no blur piling up); the occlusion mask is carried the
    same way (a pixel occluded on any step stays occluded). Walking backward from ``b`` gives
-   the fields to ``b``. Flows, warping and the forward–backward check are consistency/flow.py's.
+   the fields to ``b``. Flows, warping and the forward–backward check are core/flow.py's.
 2. **Blending.** Each side's warp is weighted by distance (crossfade: 1 at its key, 0 at the
    other) and by its validity (not occluded, softened); a pixel occluded on one side is taken
    from the other; occluded on both, it is the distance crossfade.
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..consistency.flow import motion, sample
+from ..core.flow import motion, sample
 
 #: softening (Gaussian σ, px) of occlusion masks before they weight a blend: no hard seams
 SOFT_SIGMA = 1.5

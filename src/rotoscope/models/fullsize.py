@@ -68,19 +68,13 @@ def _build(cls, config: dict, dtype: torch.dtype, generator: torch.Generator):
     return model.eval()
 
 
-def build_sd15_unet(dtype: torch.dtype = torch.float32, seed: int = 0):
-    from diffusers import UNet2DConditionModel
-
-    return _build(UNet2DConditionModel, sd15_unet_config(), dtype, torch.Generator().manual_seed(seed))
-
-
 def build_sd15_pipeline(dtype: torch.dtype = torch.float32, seed: int = 0):
     """A ``StableDiffusionImg2ImgPipeline`` with SD 1.5's shapes and random weights."""
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionImg2ImgPipeline
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionImg2ImgPipeline, UNet2DConditionModel
     from transformers import CLIPTextModel
 
     gen = torch.Generator().manual_seed(seed)
-    unet = _build(__import__("diffusers").UNet2DConditionModel, sd15_unet_config(), dtype, gen)
+    unet = _build(UNet2DConditionModel, sd15_unet_config(), dtype, gen)
     vae = _build(AutoencoderKL, sd15_vae_config(), dtype, gen)
     torch.manual_seed(seed + 1)
     text_encoder = CLIPTextModel(clip_l_config()).to(dtype).eval()

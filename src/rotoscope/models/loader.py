@@ -38,7 +38,6 @@ _quiet_libraries()
 log = logging.getLogger(__name__)
 
 KINDS = ("img2img", "inpaint")
-FAMILIES = ("sd1", "sd2", "sdxl", "tiny")
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
 TINY_NAMES = {"tiny": False, "tiny-inpaint": True}
 _HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -186,15 +185,15 @@ def read_checkpoint_shapes(path: Path) -> dict[str, tuple[int, ...]]:
             return shapes
         except ModelError:
             raise
-        except Exception:
-            raise ModelError(damaged) from None
+        except Exception as exc:
+            raise ModelError(damaged) from exc
     try:
         sd = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
     except Exception:
         try:
             sd = torch.load(str(path), map_location="cpu", weights_only=True)
-        except Exception:
-            raise ModelError(damaged) from None
+        except Exception as exc:
+            raise ModelError(damaged) from exc
     if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
         sd = sd["state_dict"]
     if not isinstance(sd, dict):
@@ -274,8 +273,8 @@ def folder_family(folder: Path) -> str:
             f"model folder {folder} has no model_index.json, so it is not a diffusers pipeline folder; "
             "pass the folder that holds model_index.json, or a single .safetensors/.ckpt file"
         ) from None
-    except (OSError, ValueError):
-        raise ModelError(f"model folder {folder} has a damaged model_index.json; download the model again") from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model folder {folder} has a damaged model_index.json; download the model again") from exc
     if "XL" in str(index.get("_class_name", "")) or "text_encoder_2" in index:
         return "sdxl"
     try:
@@ -394,14 +393,14 @@ def _load_hub(repo: str, kind: str, dtype: torch.dtype):
         try:
             index_path = hf_hub_download(repo, "model_index.json", etag_timeout=10)
         except Exception as exc:
-            raise _hub_error("model", repo, exc) from None
+            raise _hub_error("model", repo, exc) from exc
         local = False
     family = folder_family(Path(index_path).parent)
     cls = _pipeline_class(family, kind)
     try:
         pipe = cls.from_pretrained(repo, dtype=dtype, local_files_only=local and (_offline() or not hub_reachable()), **_extra_kwargs(family))
     except Exception as exc:
-        raise _hub_error("model", repo, exc) from None
+        raise _hub_error("model", repo, exc) from exc
     return pipe, family
 
 
@@ -434,7 +433,7 @@ def _load_single_file(path: Path, kind: str, dtype: torch.dtype, config: str | N
                 f"model file {path} ({family}) needs the configs of {repo!r}, but {'HF_HUB_OFFLINE is set' if _offline() else 'the Hugging Face hub cannot be reached'} and they are not cached; "
                 f"pass --config with a local diffusers folder of the same family, or run `huggingface-cli download {repo} --exclude '*.safetensors' '*.bin' '*.ckpt'` elsewhere and copy the cache"
             ) from None
-        raise ModelError(f"model file {path} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); it may be damaged: download it again") from None
+        raise ModelError(f"model file {path} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); it may be damaged: download it again") from exc
     return pipe, family
 
 
@@ -483,7 +482,7 @@ def _load_vae(spec: str, dtype: torch.dtype, config: str | None):
     except ModelError:
         raise
     except Exception as exc:
-        raise ModelError(f"VAE {spec} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); check it is a VAE for this model") from None
+        raise ModelError(f"VAE {spec} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); check it is a VAE for this model") from exc
 
 
 def _apply_loras(loaded: LoadedModel, loras: list[tuple[str, float]]) -> None:
@@ -506,7 +505,7 @@ def _apply_loras(loaded: LoadedModel, loras: list[tuple[str, float]]) -> None:
             raise ModelError(
                 f"LoRA {file} does not fit model {loaded.name} ({loaded.family}): {why}; "
                 "use a LoRA trained for this model family"
-            ) from None
+            ) from exc
         if adapter not in _adapter_names(pipe) - before:
             raise ModelError(
                 f"LoRA {file} does not fit model {loaded.name} ({loaded.family}): none of its layers match; "
@@ -560,12 +559,12 @@ def _read_embedding(path: Path):
 
         try:
             return load_file(str(path))
-        except Exception:
-            raise ModelError(f"embedding file {path} is damaged (truncated or not an embedding); download it again") from None
+        except Exception as exc:
+            raise ModelError(f"embedding file {path} is damaged (truncated or not an embedding); download it again") from exc
     try:
         return torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception:
-        raise ModelError(f"embedding file {path} is damaged or not a plain tensor file; download it again") from None
+    except Exception as exc:
+        raise ModelError(f"embedding file {path} is damaged or not a plain tensor file; download it again") from exc
 
 
 def _load_embedding(loaded: LoadedModel, file: str) -> str:
@@ -605,5 +604,5 @@ def _load_embedding(loaded: LoadedModel, file: str) -> str:
         raise ModelError(
             f"embedding {file} does not fit model {loaded.name} ({loaded.family}): {_first_line(exc)[:160]}; "
             "use an embedding trained for this model family"
-        ) from None
+        ) from exc
     return token

@@ -7,9 +7,7 @@ merges, so every byte of a word is one token. Enough for tiny test models.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from pathlib import Path
 
 START_TOKEN = "<|startoftext|>"
 END_TOKEN = "<|endoftext|>"
@@ -38,15 +36,6 @@ def byte_vocab() -> dict[str, int]:
 
 
 VOCAB_SIZE = len(byte_vocab())
-
-
-def write_tokenizer_files(folder: str | Path) -> Path:
-    """Write ``vocab.json`` and ``merges.txt`` (header only) into ``folder``."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps(byte_vocab(), ensure_ascii=False), encoding="utf-8")
-    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
-    return folder
 
 
 def build_byte_tokenizer():

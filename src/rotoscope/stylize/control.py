@@ -323,7 +323,7 @@ class ControlUnits:
         """diffusers arguments for a batch: ``controls[frame][unit]`` resized to the processing ``size``."""
         import numpy as np
 
-        from .resize import resize
+        from ..core.resize import resize
 
         # a batch as one B×H×W×3 array per unit (diffusers takes no per-unit lists of images with several ControlNets)
         per_unit = [np.stack([resize(np.ascontiguousarray(c[u]), size, resize_mode) for c in controls]).astype(np.float32) / 255

@@ -6,11 +6,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..core.resize import resize
 from ..models.loader import LoadedModel
 from ..models.samplers import make_scheduler
 from ..notices import notice
 from .options import StyleOptions
-from .resize import processing_size, resize
+from .resize import processing_size
 from .speed import FrameReuse, note_schedule
 
 # CLIP reads 77 tokens including start and end: 75 are the user's.
@@ -46,13 +47,11 @@ class DiffusersImg2Img:
 
     def use_cross_frame_attention(self, controller) -> None:
         """Install cross-frame attention on the UNet's self-attention layers (consistency/attention.py)."""
-        from ..consistency.attention import install
-
         if self.step_cache is not None:
             from ..errors import OptionError
 
             raise OptionError("--step-cache skips the deep attention layers on some steps; it does not combine with --consistency cross-frame-attention.")
-        install(self.pipe.unet, controller)
+        controller.install(self.pipe.unet)
         self.attention = controller
 
     def _attention_frame(self):

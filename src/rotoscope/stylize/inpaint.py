@@ -31,14 +31,15 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..core.resize import resize
 from ..models.loader import LoadedModel
 from ..notices import notice
 from .img2img import DiffusersImg2Img
 from .mask_options import MaskOptions
 from .masking import blur_mask, composite, fill, only_masked_region
 from .options import StyleOptions
+from .resize import processing_size
 from .speed import schedule_steps
-from .resize import processing_size, resize
 
 
 @dataclass

@@ -14,12 +14,13 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..core.resize import resize
+from ..methods.video_options import VideoOptions
 from ..models.loader import LoadedModel
 from ..models.options import ModelOptions
 from ..models.samplers import make_scheduler
-from ..methods.video_options import VideoOptions
 from .options import StyleOptions
-from .resize import processing_size, resize
+from .resize import processing_size
 
 
 def _to_uint8(pixels: torch.Tensor) -> list[np.ndarray]:
