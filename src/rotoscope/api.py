@@ -40,6 +40,35 @@ def options_table() -> tuple["Option", ...]:
     return job_options()
 
 
+def option(name: str) -> "Option":
+    """One job option by its name; old spellings and typos raise OptionError naming the fix."""
+    from .jobs.table import lookup
+
+    return lookup(name)
+
+
+def convert_options() -> list["Option"]:
+    """The options ``convert`` takes: the media and output options (no model, so no interpolation)."""
+    from .media.options import MediaOptions, OutputOptions
+    from .options import declared
+
+    return [o for o in declared(MediaOptions, "media") + declared(OutputOptions, "output") if o.key != "interpolate"]
+
+
+def default_output(source: str) -> str:
+    """Where ``convert`` writes when no -o is given."""
+    from .media.convert import default_output as _default
+
+    return str(_default(source))
+
+
+def parse_size(text: str) -> int:
+    """'1.5MB', '900KB' → bytes."""
+    from .media.options import parse_size as _parse
+
+    return _parse(text)
+
+
 def choices() -> dict[str, tuple[str, ...]]:
     """The allowed values of every option that has a fixed set (methods, samplers, techniques, presets, …)."""
     return {o.key: o.choice_list() for o in options_table() if o.choices is not None}
@@ -120,18 +149,15 @@ def convert(source: str | Path, output: str | Path | list, *, progress: "Progres
     """Cut / resample / scale / encode without a model (media and output options only)."""
     from .media.convert import convert as _convert
     from .media.options import MediaOptions, OutputOptions
-    from .options import declared
 
-    groups = {"media": MediaOptions, "output": OutputOptions}
-    tables = {group: {o.key: o for o in declared(cls, group)} for group, cls in groups.items()}
+    table = {o.key: o for o in convert_options()}
     values: dict[str, dict[str, Any]] = {"media": {}, "output": {"outputs": _outputs(output) or []}}
     for name, value in options.items():
-        group = next((g for g, t in tables.items() if name in t), None)
-        if group is None:
-            raise OptionError(f"convert does not take {name!r}; it takes {', '.join(sorted(set().union(*tables.values())))}.")
-        info = tables[group][name]
+        info = table.get(name)
+        if info is None:
+            raise OptionError(f"convert does not take {name!r}; it takes {', '.join(sorted(table))}.")
         if value is not None:
-            values[group][info.field] = info.read(value) if isinstance(value, str) and info.base_type is not str else value
+            values[info.group][info.field] = info.read(value) if isinstance(value, str) and info.base_type is not str else value
     media, out = MediaOptions(**values["media"]), OutputOptions(**values["output"])
     media.validate()
     out.validate()
@@ -144,4 +170,4 @@ def probe(source: str | Path) -> "ProbeInfo":
     return _probe(str(source))
 
 
-__all__ = ["build_spec", "choices", "convert", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]
+__all__ = ["build_spec", "choices", "convert", "convert_options", "default_output", "option", "parse_size", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]

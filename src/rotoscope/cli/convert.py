@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from .common import RichProgress, friendly, out
+from .. import api
 from .params import Command
 from .params import Json, Source, command, own
 
@@ -19,8 +20,7 @@ Example: rotoscope convert samples/cup.mp4 --duration 3 --fps 10 --width 320 -o 
 
 
 def convert(source: str, as_json: bool = False, **values: Any) -> None:
-    from ..api import convert as run_convert
-    from ..media.convert import default_output
+    from ..api import convert as run_convert, default_output
 
     output = values.pop("output", None) or [default_output(source)]
     progress = RichProgress()
@@ -38,12 +38,5 @@ def convert(source: str, as_json: bool = False, **values: Any) -> None:
         out.print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} KB)")
 
 
-def convert_options():
-    from ..media.options import MediaOptions, OutputOptions
-    from ..options import declared
-
-    return [o for o in declared(MediaOptions, "media") + declared(OutputOptions, "output") if o.key != "interpolate"]
-
-
 def register(app: typer.Typer) -> None:
-    app.command(name="convert", help=HELP, cls=Command)(friendly(command(convert, convert_options(), [own("source", Source), own("as_json", Json, False)])))
+    app.command(name="convert", help=HELP, cls=Command)(friendly(command(convert, api.convert_options(), [own("source", Source), own("as_json", Json, False)])))

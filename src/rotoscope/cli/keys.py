@@ -32,9 +32,9 @@ def keys(source: str, sheet: Path = Path("out/keys.png"), as_json: bool = False,
 
 
 def keys_options():
-    from ..jobs.table import job_options
+    from ..api import options_table
 
-    return [o for o in job_options() if o.panel == "Media" or (o.panel == "Keyframes" and o.key not in ("plate", "refine", "key_color_match"))]
+    return [o for o in options_table() if o.panel == "Media" or (o.panel == "Keyframes" and o.key not in ("plate", "refine", "key_color_match"))]
 
 
 def register(app: typer.Typer) -> None:

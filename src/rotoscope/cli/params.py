@@ -80,9 +80,9 @@ def command(func: Callable[..., Any], options: Iterable[Option], own: list[inspe
     def typed(ctx: typer.Context, **values: Any) -> Any:
         for name in old:
             if values.pop(name, None) is not None:
-                from ..jobs.table import lookup
+                from ..api import option
 
-                lookup(name)  # raises: "--scale-width is now --width …"
+                option(name)  # raises: "--scale-width is now --width …"
         for key in keys:
             source = ctx.get_parameter_source(key)
             if source is None or source.name == "DEFAULT":

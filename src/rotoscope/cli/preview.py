@@ -37,9 +37,9 @@ def preview(source: str, frame: int = 0, seeds: int = 4, strengths: str | None =
 
 
 def preview_options():
-    from ..jobs.table import job_options
+    from ..api import options_table
 
-    return [o for o in job_options() if o.panel not in SKIPPED_PANELS and o.key not in SKIPPED]
+    return [o for o in options_table() if o.panel not in SKIPPED_PANELS and o.key not in SKIPPED]
 
 
 def register(app: typer.Typer) -> None:

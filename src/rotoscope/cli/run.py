@@ -48,9 +48,9 @@ def run(source: str | None = None, job: Path | None = None, frames: str | None =
 
 
 def register(app: typer.Typer) -> None:
-    from ..jobs.table import job_options
+    from ..api import options_table
 
     params = [own("source", OptSource), own("job", Job), own("frames", Frames), own("as_json", Json, False)]
-    func = command(run, job_options(), params)
+    func = command(run, options_table(), params)
     func.__doc__ = EXAMPLES
     app.command(name="run", help=EXAMPLES, cls=Command)(friendly(func))

@@ -53,14 +53,14 @@ def score(output: str, source: str, flow: str = "dis", plot: Path | None = None,
 
 
 def register(app: typer.Typer) -> None:
-    from ..jobs.table import by_name
+    from ..api import option
 
-    flow = by_name()["flow"]
+    flow = option("flow")
     params = [own("output", Annotated[str, typer.Argument(help="The stylised clip: video, GIF, WebP/APNG or a folder of frames.", show_default=False)]),
               own("source", Annotated[str, typer.Option("--source", help="The clip it was made from (a job's source/ folder pairs exactly; or give the run's --start/--duration/--fps/--width).", show_default=False)]),
               own("flow", Annotated[str, typer.Option("--flow", help=flow.help + " One of: " + " | ".join(flow.choice_list()) + ".")], "dis"),
               own("plot", Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG of the warp error per frame (where it flickers).")]),
               own("clip_model", Annotated[Optional[str], typer.Option("--clip-model", help="Local CLIP folder for CLIP frame consistency (else $ROTOSCOPE_CLIP, else the Hub cache).")]),
               own("as_json", Json, False)]
-    options = [by_name()[name] for name in MEDIA]
+    options = [option(name) for name in MEDIA]
     app.command(name="score", help=HELP, cls=Command)(friendly(command(score, options, params)))

@@ -25,7 +25,7 @@ def ui(
     jobs_dir: Annotated[Path, typer.Option(help="Folder holding the jobs (and kept uploads); jobs survive restarts.")] = Path("jobs"),
     models_dir: Annotated[Optional[Path], typer.Option(help="Folder of local models (diffusers folders, .safetensors/.ckpt) for the model picker.", show_default=False)] = None,
 ) -> None:
-    from ..media.options import parse_size
+    from ..api import parse_size
     from ..ui.server import UIConfig, serve
 
     config = UIConfig(host=host, port=port, listen=listen, auth=auth, max_upload=parse_size(max_upload),
