@@ -26,7 +26,8 @@ def _default(info: Option) -> Any:
     """The declared default as the CLI shows it (lists and empty values: no default shown)."""
     if info.default in (None, [], "") or info.base_type is list:
         return None
-    return info.format(info.default) if info.parse is not None else info.default
+    # shown as the declaration writes it (7, not 7.0); a default value never reaches the spec (see command())
+    return info.format(info.default) if info.parse is not None or info.base_type is float else info.default
 
 
 def _help(info: Option) -> str:
