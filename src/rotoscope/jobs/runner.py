@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -133,8 +134,8 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         if caps.prepares is Prepares.STILL and not spec.source and job.timeline() is None:
             # no source: txt2img makes the still first, kept as the job's one source frame
             stylizer = stylizer or build_stylizer(spec.model, spec.style, method=spec.method, video=spec.video)
-            still_timing = _method_timeline(spec, [Timing(0.0, 1.0)])[0]
-            job.write_still(method.make_still(stylizer, spec.style), still_timing.duration)
+            lasts = _method_timeline(spec, [Timing(0.0, 1.0)])[0].duration  # one output frame
+            job.write_still(method.make_still(stylizer, spec.style), lasts)
         fixer = build_stylizer(fix_spec.model, fix_spec.style, fix, control=fix_spec.control) if fix is not None else None
         decoding = job.timeline() is None  # a resumed job has its source frames: no decode stage to show
         if decoding:
@@ -197,7 +198,7 @@ def _expand_redo(caps: Capabilities, redo: list[int], job: JobDir, spec: JobSpec
     return redo, None
 
 
-def _method_frames(job: JobDir, caps: Capabilities, todo: list[int], timeline: list[Timing]):
+def _method_frames(job: JobDir, caps: Capabilities, todo: list[int], timeline: list[Timing]) -> Iterator[Frame]:
     """The frames still to do as the method takes them: with their source pictures (Sources.TODO), or
     only their index and timing (the method reads what it needs through the context)."""
     for i in todo:
