@@ -73,3 +73,12 @@ def test_a_prompt_alone_makes_the_still_first(tiny_model_dir, tmp_path):
     again = stylize(None, tmp_path / "out.gif", job_dir=job, prompt="a red cup", **{**OPTIONS, "segments": 1})
     assert again.frames_computed == 0
     assert np.array_equal(JobDir(job).source_image(0), still)
+
+
+def test_frames_redo_makes_the_whole_clip_again(from_clip, tmp_path):
+    """One generation makes every frame (later segments start from earlier ones): a part alone would not fit."""
+    job = tmp_path / "job"
+    shutil.copytree(from_clip, job)
+    result = stylize(SAMPLE, job / "redo.gif", job_dir=job, frames="5", **OPTIONS)
+    assert (result.frames_computed, result.frames_resumed) == (7, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(_frames(job), _frames(from_clip)))  # same seed, same clip

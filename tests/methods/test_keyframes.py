@@ -7,8 +7,7 @@ import numpy as np
 from rotoscope.jobs.runner import run_job
 from rotoscope.jobs.spec import JobSpec
 from rotoscope.media.options import MediaOptions, OutputOptions
-from rotoscope.methods.keyframes import expand_keys_redo
-from rotoscope.methods.keys import KeyOptions
+from rotoscope.methods.keys import KeyOptions, expand_keys_redo
 from rotoscope.models.options import ModelOptions
 from tests.methods.keyframe_helpers import SAMPLE, STYLE, run_method, warp_error
 

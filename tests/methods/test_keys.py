@@ -9,8 +9,7 @@ import pytest
 from PIL import Image
 
 from rotoscope.errors import OptionError
-from rotoscope.media.options import MediaOptions
-from rotoscope.methods.keys import KeyOptions, keys_of_clip, neighbours, parse_keys, select_keys
+from rotoscope.methods.keys import KeyOptions, neighbours, parse_keys, select_keys
 from tests import clips
 
 CUT = 23  # the generated clip's second scene starts here
@@ -76,12 +75,3 @@ def test_auto_picks_the_hard_scene_change():
 def test_max_gap_forces_keys_on_a_steady_clip():
     steady = [clips.picture(0)] * 25
     assert select_keys(iter(steady), None, KeyOptions(keys="auto", key_min_gap=2, key_max_gap=8)).keys == [0, 8, 16, 24]
-
-
-def test_keys_of_clip_writes_a_contact_sheet(tmp_path):
-    folder = write_cut_clip(tmp_path / "cut")
-    sheet = tmp_path / "sheet.png"
-    selection = keys_of_clip(str(folder), MediaOptions(), KeyOptions(keys="auto", key_min_gap=30), sheet)
-    assert selection.keys == [0, CUT]
-    with Image.open(sheet) as picture:
-        assert picture.width == 2 * 160 and picture.height > 100

@@ -2,6 +2,9 @@
 
 Every finished frame is on disk before the next starts, so a run that is
 killed (even with SIGKILL) resumes where it stopped and recomputes nothing.
+What differs between methods (their timeline, the source frames they read,
+what a redo takes in, what the job prepares for them) comes from their
+declared capabilities (methods/catalog.py); nothing here tests a method's name.
 """
 
 from __future__ import annotations
@@ -9,8 +12,11 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from ..core.frames import Frame
 from ..errors import JobError
@@ -18,7 +24,10 @@ from ..media.convert import audio_span
 from ..media.encode import Outputs, open_writer
 from ..media.fit import fit_gif
 from ..media.options import output_format
-from ..methods import MethodContext, get_method
+from ..methods import get_method
+from ..methods.base import MethodContext
+from ..methods.catalog import Capabilities, Prepares, Redo, Sources, Timeline, capabilities
+from ..methods.keys import KeySelection, expand_keys_redo
 from ..notices import notice
 from ..progress import NullProgress, Progress, check_cancel
 from ..stylize.factory import build_stylizer
@@ -27,6 +36,7 @@ from ..stylize.resize import processing_size
 from .fixup import run_fixup, with_mask_fields
 from .frames import parse_frame_range
 from .infotext import format_infotext
+from .keys import job_keys
 from .spec import JobSpec
 from .store import JobDir, Timing
 
@@ -42,6 +52,22 @@ class RunResult:
     frames_computed: int
     frames_resumed: int
     infotext: str
+    # methods that stylise keys and propagate them (Prepares.KEYS): of the frames computed, the keys
+    # the model made and the frames carried from them along the flow; None for the other methods
+    keys_generated: int | None = None
+    frames_propagated: int | None = None
+
+    def summary(self) -> str:
+        """One line for people, e.g. "1 frame stylised, 19 resumed, seed 5", or for the keyframe methods
+        "12 frames stylised (3 keys generated, 9 propagated), 0 resumed, seed 5"."""
+        text = f"{_count(self.frames_computed, 'frame')} stylised"
+        if self.keys_generated is not None:
+            text += f" ({_count(self.keys_generated, 'key')} generated, {self.frames_propagated} propagated)"
+        return f"{text}, {self.frames_resumed} resumed, seed {self.seed}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def default_job_dir(spec: JobSpec, root: Path = JOBS_ROOT) -> Path:
@@ -84,6 +110,8 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
             progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
     spec.validate()
     progress = progress or NullProgress()
+    caps = capabilities(spec.method)
+    method = get_method(spec.method)
     # --frames with a mask is a fix-up (jobs/fixup.py): those frames are inpainted with this command's
     # settings over the job's frames; the job keeps its own recorded settings.
     fix = spec.mask if frames is not None and spec.mask.active else None
@@ -103,20 +131,22 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         # in seconds, not after the clip is cut), unless the job is already finished.
         stylizer = None if _finished(job, frames, spec) or fix is not None else build_stylizer(
             spec.model, spec.style, spec.mask, method=spec.method, video=spec.video, control=spec.control)
-        if not spec.source and job.timeline() is None:  # img2vid from a prompt: txt2img makes the still first
-            from ..methods.img2vid import ensure_still, still_size
-
+        if caps.prepares is Prepares.STILL and not spec.source and job.timeline() is None:
+            # no source: txt2img makes the still first, kept as the job's one source frame
             stylizer = stylizer or build_stylizer(spec.model, spec.style, method=spec.method, video=spec.video)
-            ensure_still(job, spec, stylizer, still_size(spec.style))
+            lasts = _method_timeline(spec, [Timing(0.0, 1.0)])[0].duration  # one output frame
+            job.write_still(method.make_still(stylizer, spec.style), lasts)
         fixer = build_stylizer(fix_spec.model, fix_spec.style, fix, control=fix_spec.control) if fix is not None else None
-        progress.start("decode", None)
+        decoding = job.timeline() is None  # a resumed job has its source frames: no decode stage to show
+        if decoding:
+            progress.start("decode", None)
         timeline = _method_timeline(spec, job.extract(_extract_spec(spec), on_frame=lambda _: progress.advance()))
-        progress.finish()
+        if decoding:
+            progress.finish()
         redo = parse_frame_range(frames, len(timeline)) if frames is not None else []
-        expand = getattr(get_method(spec.method), "expand_redo", None)
-        if redo and fix is None and expand is not None:  # keyframe methods: frames carried from a redone key follow it
-            redo = expand(redo, len(timeline), spec.keys, job.source_image)
+        selection: KeySelection | None = None
         if redo and fix is None:
+            redo, selection = _expand_redo(caps, redo, job, spec, len(timeline))
             job.clear_outputs(redo)
         skip = set(redo) if fix is not None and fix.inpaint_base == "source" else set()
         todo = [i for i in range(len(timeline)) if not job.is_done(i) and i not in skip]
@@ -126,17 +156,18 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         if todo:
             stylizer = stylizer or build_stylizer(spec.model, spec.style, spec.mask, method=spec.method, video=spec.video,
                                                   control=spec.control)
+            if caps.prepares is Prepares.KEYS and selection is None:
+                selection = job_keys(job, len(timeline), spec.keys)
             context = MethodContext(stylizer, spec.style, spec.style.seed, previous=job.output_image,
                                     consistency=spec.consistency, source=job.source_image, video=spec.video,
-                                    count=len(timeline), keys=spec.keys)
-            if spec.mask.active:
+                                    count=len(timeline), keys=spec.keys, selection=selection)
+            if caps.per_frame and spec.mask.active:
                 from ..media.masks import FrameMasks
 
                 context.mask = FrameMasks(spec.mask, len(timeline))
             progress.start("stylize", len(todo))
-            sources = (_source_frame(job, spec, i, timeline[i]) for i in todo)
             tick = time.perf_counter()
-            for frame in get_method(spec.method).run(sources, context):
+            for frame in method.run(_method_frames(job, caps, todo, timeline), context):
                 now = time.perf_counter()
                 job.save_output(frame.index, frame.image, infotext, now - tick)
                 tick = now
@@ -148,7 +179,37 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
                       infotext=format_infotext(fix_spec, seed=fix_spec.style.seed, size=size), progress=progress, cancel=cancel)
         outputs = _encode(job, spec, timeline, infotext, progress)
     computed = len(set(todo) | set(redo if fix is not None else []))
-    return RunResult(job.path, outputs, spec.style.seed, len(timeline), computed, len(timeline) - computed, infotext)
+    keys_generated = frames_propagated = None
+    if caps.prepares is Prepares.KEYS:
+        keys_generated = len(set(todo) & set(selection.keys)) if selection is not None else 0
+        frames_propagated = len(todo) - keys_generated
+    return RunResult(job.path, outputs, spec.style.seed, len(timeline), computed, len(timeline) - computed, infotext,
+                     keys_generated=keys_generated, frames_propagated=frames_propagated)
+
+
+def _expand_redo(caps: Capabilities, redo: list[int], job: JobDir, spec: JobSpec,
+                 count: int) -> tuple[list[int], KeySelection | None]:
+    """The frames ``--frames`` really redoes (and the keys, where choosing them was needed to know)."""
+    if caps.redo is Redo.CLIP:
+        return list(range(count)), None
+    if caps.redo is Redo.KEY_SEGMENT:  # frames carried from a redone key follow it
+        selection = job_keys(job, count, spec.keys)
+        return expand_keys_redo(redo, count, selection.keys, selection.cuts), selection
+    return redo, None
+
+
+def _method_frames(job: JobDir, caps: Capabilities, todo: list[int], timeline: list[Timing]) -> Iterator[Frame]:
+    """The frames still to do as the method takes them: with their source pictures (Sources.TODO), or
+    only their index and timing (the method reads what it needs through the context)."""
+    for i in todo:
+        timing = timeline[i]
+        if caps.sources is Sources.TODO:
+            yield job.source_frame(i, timing)
+        else:
+            yield Frame(i, timing.time, timing.duration, _NO_PICTURE)
+
+
+_NO_PICTURE = np.empty((0, 0, 3), np.uint8)
 
 
 def _finished(job: JobDir, frames: str | None, spec: JobSpec | None = None) -> bool:
@@ -159,23 +220,17 @@ def _finished(job: JobDir, frames: str | None, spec: JobSpec | None = None) -> b
 
 
 def _method_timeline(spec: JobSpec, timeline: list[Timing]) -> list[Timing]:
-    """The output frames' timing: the source's, unless the method makes its own (img2vid: frames × segments at its fps)."""
-    own = getattr(get_method(spec.method), "output_timeline", None)
-    return [Timing(t, d) for t, d in own(spec.video)] if own else timeline
+    """The output frames' timing: the source's, unless the method makes its own (Timeline.OWN)."""
+    if capabilities(spec.method).timeline is Timeline.OWN:
+        return [Timing(t, d) for t, d in get_method(spec.method).output_timeline(spec.video)]
+    return timeline
 
 
 def _extract_spec(spec: JobSpec) -> JobSpec:
-    """img2vid animates one still: only the source's first frame is extracted."""
-    if spec.method == "img2vid":
+    """A method that starts from a still (Prepares.STILL) needs only the source's first frame extracted."""
+    if capabilities(spec.method).prepares is Prepares.STILL:
         return replace(spec, media=replace(spec.media, max_frames=1))
     return spec
-
-
-def _source_frame(job: JobDir, spec: JobSpec, index: int, timing: Timing) -> Frame:
-    """Output frame ``index`` before stylising: its source frame; for img2vid the still, at the output's timing."""
-    if spec.method == "img2vid":
-        return Frame(index, timing.time, timing.duration, job.source_image(0))
-    return job.source_frame(index, timing)
 
 
 def _output_size(spec: JobSpec, width: int, height: int) -> tuple[int, int]:
@@ -192,7 +247,8 @@ def _encode(job: JobDir, spec: JobSpec, timeline, infotext: str, progress: Progr
     paths = output.outputs or [str(job.path / "output.gif")]
     owned = set(_owned_outputs(job))
     end = timeline[-1].time + timeline[-1].duration
-    span = audio_span(spec.source, spec.media, end) if spec.source and spec.method != "img2vid" and any(
+    # the source's sound fits only the source's timeline
+    span = audio_span(spec.source, spec.media, end) if spec.source and capabilities(spec.method).timeline is Timeline.SOURCE and any(
         output_format(p) == "mp4" for p in paths) else None
     fitted = [p for p in paths if output.max_size and output_format(p) == "gif"]
     direct = [p for p in paths if p not in fitted]

@@ -5,6 +5,7 @@ Layout::
     JOB/job.json            the JobSpec (seed drawn once is recorded here) + tool versions
     JOB/source/00000.png    decoded source frames (lossless), written once
     JOB/source/index.json   each frame's time and duration; present = extraction finished
+                        (img2vid from a prompt: the txt2img still is the one source frame)
     JOB/frames/00000.png    finished output frames, each written to a temp name then renamed
     JOB/log.jsonl           one line per frame computed (a resumed run adds none for finished frames)
     JOB/lock                held while a run is in progress
@@ -120,6 +121,13 @@ class JobDir:
 
     def source_frame(self, index: int, timing: Timing) -> Frame:
         return Frame(index, timing.time, timing.duration, self.source_image(index))
+
+    def write_still(self, image: np.ndarray, duration: float) -> None:
+        """Make ``image`` (a still made from the prompt) the job's one source frame, shown for ``duration``.
+        The index is written last, so a run killed in between makes the still again."""
+        self.source_dir.mkdir(parents=True, exist_ok=True)
+        save_png(self.source_path(0), image)
+        write_bytes_atomic(self.source_dir / "index.json", json.dumps({"frames": [[0.0, duration]]}).encode())
 
     # -- output frames ------------------------------------------------------
     def output_path(self, index: int) -> Path:

@@ -1,28 +1,34 @@
-"""Methods by name: each turns source frames into stylised frames through a Stylizer."""
+"""Methods by name: each turns source frames into stylised frames through a Stylizer.
+
+Importing this package is light (the catalog only): the method classes and
+``MethodContext`` (numpy, OpenCV, the stylizer seam) load when first used.
+"""
 
 from __future__ import annotations
 
-from ..errors import OptionError
-from .base import Method, MethodContext
-from .animatediff import AnimateDiff
-from .ebsynth import EbSynth
-from .gif2gif import Gif2Gif
-from .img2vid import Img2Vid
-from .keyframes import Keyframes
+from typing import TYPE_CHECKING, Any
 
-METHODS: dict[str, type] = {"gif2gif": Gif2Gif, "animatediff": AnimateDiff, "img2vid": Img2Vid,
-                            "keyframes": Keyframes, "ebsynth": EbSynth}
-#: methods whose model sees many frames at once (VideoOptions; their own stylizers)
-VIDEO_METHODS = ("animatediff", "img2vid")
-#: methods that stylise keyframes and propagate them along the flow (KeyOptions; every source frame)
-KEYFRAME_METHODS = ("keyframes", "ebsynth")
+from .catalog import METHOD_NAMES, Capabilities, capabilities, method_class, methods_with
+
+if TYPE_CHECKING:
+    from .base import Method, MethodContext
+
+_LAZY = {"Method": ".base", "MethodContext": ".base", "AnimateDiff": ".animatediff", "EbSynth": ".ebsynth",
+         "Gif2Gif": ".gif2gif", "Img2Vid": ".img2vid", "Keyframes": ".keyframes"}
 
 
 def get_method(name: str) -> Method:
-    try:
-        return METHODS[name]()
-    except KeyError:
-        raise OptionError(f"--method {name!r} is not known; use one of {', '.join(METHODS)}.") from None
+    """A fresh instance of method ``name`` (OptionError for an unknown name)."""
+    return method_class(name)()
 
 
-__all__ = ["KEYFRAME_METHODS", "METHODS", "VIDEO_METHODS", "Method", "MethodContext", "get_method"]
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["METHOD_NAMES", "Capabilities", "Method", "MethodContext", "capabilities", "get_method", "method_class",
+           "methods_with"]

@@ -17,10 +17,12 @@ import numpy as np
 
 from ..core.frames import Frame
 from .base import MethodContext
+from .catalog import capabilities
 
 
 class AnimateDiff:
     name = "animatediff"
+    capabilities = capabilities("animatediff")
 
     def run(self, frames: Iterable[Frame], context: MethodContext) -> Iterator[Frame]:
         video = context.video

@@ -1,9 +1,12 @@
-"""What every method shares: the signature and the registry by name.
+"""What every method shares: the context it runs in and its signature.
 
-A method takes source frames (only those still to do), a Stylizer and the
-job's options, and yields stylised frames. It neither decodes nor encodes,
-and knows nothing of the CLI or the job store; ``previous`` gives it the
-finished output of an earlier frame (sequential techniques resume from it).
+A method takes the frames still to do, a Stylizer and the job's options, and
+yields stylised frames. Which source frames it reads, which timeline it
+outputs and what the job prepares for it are declared in its
+``capabilities`` (catalog.py), which the runner follows. It neither decodes,
+encodes nor writes files, and knows nothing of the CLI or the job store;
+``previous`` gives it the finished output of an earlier frame (sequential
+techniques resume from it).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from ..consistency.options import ConsistencyOptions
 from ..core.frames import Frame
 from ..stylize.base import Stylizer
 from ..stylize.options import StyleOptions
-from .keys import KeyOptions
+from .catalog import Capabilities
+from .keys import KeyOptions, KeySelection
 from .video_options import VideoOptions
 
 
@@ -35,12 +39,16 @@ class MethodContext:
     source: Callable[[int], np.ndarray | None] = lambda i: None  # source frame i (flow needs the previous one)
     # options of the model-side video methods (animatediff windows, img2vid segments); gif2gif ignores them
     video: VideoOptions = field(default_factory=VideoOptions)
-    # the keyframe methods (keyframes, ebsynth): the clip's length (every source frame is ``source(i)``) and their options
+    # the clip's length in output frames (Sources.ALL: every source frame is ``source(i)``, i < count)
     count: int = 0
+    # KeyOptions of the methods that take them (keyframes, ebsynth)
     keys: KeyOptions = field(default_factory=KeyOptions)
+    # Prepares.KEYS: the keys the job chose once for this run (None: the method chooses them itself)
+    selection: KeySelection | None = None
 
 
 class Method(Protocol):
     name: str
+    capabilities: Capabilities  # its entry in the catalog
 
     def run(self, frames: Iterable[Frame], context: MethodContext) -> Iterator[Frame]: ...

@@ -20,11 +20,13 @@ import numpy as np
 from ..consistency.techniques import match_colors
 from ..core.resize import fit
 from .base import MethodContext
+from .catalog import capabilities
 from .keyframes import Keyframes
 
 
 class EbSynth(Keyframes):
     name = "ebsynth"
+    capabilities = capabilities("ebsynth")
     guided = True
 
     def stylize_keys(self, keys: list[int], missing: list[int], context: MethodContext) -> Iterator[tuple[int, np.ndarray]]:

@@ -14,10 +14,12 @@ from itertools import islice
 from ..consistency import History, Step, Technique, build_techniques
 from ..core.frames import Frame
 from .base import MethodContext
+from .catalog import capabilities
 
 
 class Gif2Gif:
     name = "gif2gif"
+    capabilities = capabilities("gif2gif")
 
     def run(self, frames: Iterable[Frame], context: MethodContext) -> Iterator[Frame]:
         iterator = iter(frames)

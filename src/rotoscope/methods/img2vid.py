@@ -1,8 +1,9 @@
 """img2vid: a still brought to life by Stable Video Diffusion; ``--segments N`` chains clips.
 
 The still is the source image (or the first frame of a clip), or, with no source, one
-txt2img makes from the prompt (:func:`ensure_still`, written into the job dir as its source
-frame so a resumed job reuses it). Each segment is ``video_frames`` frames conditioned on a
+txt2img makes from the prompt (:meth:`Img2Vid.make_still`; the job store keeps it as the
+job's one source frame, so a resumed job reuses it). ``run`` reads the still as
+``context.source(0)``: the frames it is given carry only the output timing. Each segment is ``video_frames`` frames conditioned on a
 still: the first on the given one, every later one on the last frame of the segment before
 (that frame is not repeated). Segments are the job-store units: a resumed job takes the seed
 frame from the finished frames on disk. The output plays at ``video_fps``, each frame lasting
@@ -13,13 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..core.frames import Frame
 from ..errors import JobError
 from .base import MethodContext
+from .catalog import capabilities
 from .video_options import VideoOptions
+
+if TYPE_CHECKING:
+    from ..stylize.options import StyleOptions
 
 
 def output_timeline(video: VideoOptions) -> list[tuple[float, float]]:
@@ -41,10 +47,16 @@ def segment_span(segment: int, frames: int) -> range:
 
 class Img2Vid:
     name = "img2vid"
+    capabilities = capabilities("img2vid")
 
     @staticmethod
     def output_timeline(video: VideoOptions) -> list[tuple[float, float]]:
         return output_timeline(video)
+
+    @staticmethod
+    def make_still(stylizer, style: StyleOptions) -> np.ndarray:
+        """With no source: the still, made by txt2img from the prompt at :func:`still_size`."""
+        return stylizer.make_still(style.seed, still_size(style))
 
     def run(self, frames: Iterable[Frame], context: MethodContext) -> Iterator[Frame]:
         count = context.video.video_frames
@@ -52,7 +64,9 @@ class Img2Vid:
         for segment, group in groupby(frames, key=lambda f: segment_of(f.index, count)):
             group = list(group)
             if segment == 0:
-                still = group[0].image
+                still = context.source(0)
+                if still is None:
+                    raise JobError("img2vid has no still to start from; give a source image or a prompt.")
             else:
                 seed_index = segment_span(segment - 1, count)[-1]
                 still = last.get(seed_index)
@@ -68,22 +82,7 @@ class Img2Vid:
                 yield frame.with_image(outputs[frame.index - span.start])
 
 
-def ensure_still(job, spec, stylizer, size: tuple[int, int]) -> None:
-    """With no source, make the still by txt2img and store it as the job's one source frame (once)."""
-    import json
-
-    from ..media.atomic import write_bytes_atomic
-    from ..media.encode import save_png
-
-    if job.timeline() is not None:
-        return
-    image = stylizer.make_still(spec.style.seed, size)
-    job.source_dir.mkdir(parents=True, exist_ok=True)
-    save_png(job.source_path(0), image)
-    write_bytes_atomic(job.source_dir / "index.json", json.dumps({"frames": [[0.0, 1 / spec.video.video_fps]]}).encode())
-
-
-def still_size(style) -> tuple[int, int]:
+def still_size(style: StyleOptions) -> tuple[int, int]:
     """txt2img size when there is no source: --width/--height (multiples of 8), else 512 square."""
     from ..stylize.resize import round8
 

@@ -12,8 +12,9 @@
 Job store: keys and in-between frames are ordinary output frames, saved as soon as they are
 made; a resumed run reads finished keys back (``context.previous``) instead of stylising
 them again, and a plate is regenerated only when one of its keys is missing (the same seed
-gives the same plate). ``--frames`` redoes a span: :meth:`expand_redo` adds the frames that
-depend on a redone key, so they are propagated again from it.
+gives the same plate). ``--frames`` redoes a span (``Redo.KEY_SEGMENT``): the job adds the
+frames that depend on a redone key (:func:`.keys.expand_keys_redo`), so they are propagated
+again from it. The job chooses the keys once per run (``Prepares.KEYS``, ``context.selection``).
 """
 
 from __future__ import annotations
@@ -27,35 +28,23 @@ from ..consistency.techniques import match_colors
 from ..core.frames import Frame
 from ..core.resize import fit
 from .base import MethodContext
-from .keys import KeyOptions, KeySelection, neighbours, select_keys
+from .catalog import capabilities
+from .keys import KeySelection, neighbours, select_keys
 from .propagate import propagate
 
 
 def choose_keys(context: MethodContext) -> KeySelection:
+    """The keys the job chose for this run, or (run on its own) chosen here from every source frame."""
+    if context.selection is not None:
+        return context.selection
     count = context.count
     return select_keys((context.source(i) for i in range(count)), count, context.keys)
 
 
-def expand_keys_redo(redo: list[int], count: int, keys: list[int], cuts: list[int]) -> list[int]:
-    """``redo`` plus every frame whose look comes from a redone key (the stretches on both sides of it)."""
-    out = set(redo)
-    key_set = set(keys)
-    for k in (i for i in redo if i in key_set):
-        pos = keys.index(k)
-        left = keys[pos - 1] if pos > 0 and k not in cuts else k
-        right = keys[pos + 1] if pos + 1 < len(keys) else count
-        out.update(i for i in range(left + 1, right) if i not in key_set)
-    return sorted(out)
-
-
 class Keyframes:
     name = "keyframes"
+    capabilities = capabilities("keyframes")
     guided = False  # ebsynth: guide errors + patch refinement in propagation
-
-    @staticmethod
-    def expand_redo(redo: list[int], count: int, keys_options: KeyOptions, source) -> list[int]:
-        selection = select_keys((source(i) for i in range(count)), count, keys_options)
-        return expand_keys_redo(redo, count, selection.keys, selection.cuts)
 
     def run(self, frames: Iterable[Frame], context: MethodContext) -> Iterator[Frame]:
         todo = {f.index: f.with_image(np.empty(0, np.uint8)) for f in frames}  # timing only: pictures are read when needed

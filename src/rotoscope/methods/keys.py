@@ -180,71 +180,21 @@ def neighbours(index: int, keys: list[int]) -> tuple[int, int | None]:
     return left, right
 
 
-def contact_sheet(images: list[tuple[int, "np.ndarray"]], path: Path, columns: int = 6, width: int = 160) -> Path:
-    """The keyframes side by side, each labelled with its index (the ``rotoscope keys`` picture)."""
-    import io
-
-    import numpy as np
-    from PIL import Image, ImageDraw
-
-    from ..media.atomic import write_bytes_atomic
-
-    label = 16
-    tiles = []
-    for index, image in images:
-        pic = Image.fromarray(np.ascontiguousarray(image[..., :3]))
-        pic = pic.resize((width, max(1, round(pic.height * width / pic.width))), Image.Resampling.LANCZOS)
-        tiles.append((index, pic))
-    h = max(t.height for _, t in tiles)
-    cols = min(columns, len(tiles))
-    rows = -(-len(tiles) // cols)
-    sheet = Image.new("RGB", (cols * width, rows * (h + label)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for n, (index, pic) in enumerate(tiles):
-        x, y = (n % cols) * width, (n // cols) * (h + label)
-        sheet.paste(pic, (x, y))
-        draw.text((x + 4, y + h + 2), f"frame {index}", fill="black")
-    buffer = io.BytesIO()
-    sheet.save(buffer, format="PNG")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(path, buffer.getvalue())
-    return path
+def expand_keys_redo(redo: list[int], count: int, keys: list[int], cuts: list[int]) -> list[int]:
+    """``redo`` plus every frame whose look comes from a redone key (the stretches on both sides of it)."""
+    out = set(redo)
+    key_set = set(keys)
+    for k in (i for i in redo if i in key_set):
+        pos = keys.index(k)
+        left = keys[pos - 1] if pos > 0 and k not in cuts else k
+        right = keys[pos + 1] if pos + 1 < len(keys) else count
+        out.update(i for i in range(left + 1, right) if i not in key_set)
+    return sorted(out)
 
 
 def keys_of_clip(source: str, media, options: KeyOptions, sheet: Path | None = None) -> KeySelection:
-    """``rotoscope keys``: decode the clip (streamed), choose its keys, write the contact sheet."""
-    from ..media.decode import iter_frames
+    """Moved to :func:`rotoscope.jobs.keys.keys_of_clip` (decoding and writing files belong to the job layer);
+    this forwarder stays only until the CLI imports it from there."""
+    from ..jobs.keys import keys_of_clip as moved
 
-    options.validate()
-    mode, _ = parse_keys(options.keys)
-    kept: dict[int, "np.ndarray"] = {}
-    count = 0
-
-    def pictures() -> Iterable["np.ndarray"]:
-        nonlocal count
-        for frame in iter_frames(source, media):
-            count += 1
-            kept[frame.index] = _thumbnail(frame.image)
-            yield frame.image
-
-    if mode == "auto":
-        selection = select_keys(pictures(), None, options)  # streamed: each frame becomes a small signature
-    else:
-        for _ in pictures():
-            pass
-        selection = select_keys([], count, options)
-    if sheet is not None:
-        contact_sheet([(k, kept[k]) for k in selection.keys], sheet)
-    return selection
-
-
-def _thumbnail(image: "np.ndarray") -> "np.ndarray":
-    import numpy as np
-    from PIL import Image
-
-    pic = Image.fromarray(np.ascontiguousarray(image[..., :3]))
-    if pic.width > MEASURE_WIDTH:
-        pic = pic.resize((MEASURE_WIDTH, max(1, round(pic.height * MEASURE_WIDTH / pic.width))), Image.Resampling.LANCZOS)
-    return np.asarray(pic)
-
+    return moved(source, media, options, sheet)
