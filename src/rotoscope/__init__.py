@@ -7,10 +7,7 @@ and every command that does not need the model stack (``--help``, ``probe``,
 
 from __future__ import annotations
 
-import importlib
 import sys
-import types
-from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -31,7 +28,11 @@ _LAZY = {
 __all__ = ["JobSpec", "MediaOptions", "ModelOptions", "OutputOptions", "RotoscopeError", "StyleOptions",
            "build_spec", "convert", "probe", "stylize"]
 
+# Not ``typing.TYPE_CHECKING``: importing typing alone costs about as much as starting python.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .api import build_spec, convert, probe, stylize
     from .errors import RotoscopeError
     from .jobs.spec import JobSpec
@@ -40,11 +41,11 @@ if TYPE_CHECKING:
     from .stylize.options import StyleOptions
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:  # PEP 562
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
     globals()[name] = value
     return value
 
@@ -53,7 +54,10 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-class _Package(types.ModuleType):
+_Module = type(sys)  # types.ModuleType, without importing types
+
+
+class _Package(_Module):
     """``rotoscope.stylize`` is the API function, though a subpackage has the same name.
 
     Importing ``rotoscope.stylize.*`` makes the import system set the attribute
@@ -75,7 +79,7 @@ class _Package(types.ModuleType):
 
     @stylize.setter
     def stylize(self, value: Any) -> None:
-        if not isinstance(value, types.ModuleType):
+        if not isinstance(value, _Module):
             self.__dict__["_stylize_override"] = value
 
     @stylize.deleter
