@@ -91,3 +91,20 @@ def test_import_rotoscope_is_lazy():
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["['rotoscope']", "True JobSpec RotoscopeError"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["convert", "--help"]])
+def test_cached_help_prototype_prints_what_typer_prints(tmp_path, args):
+    """rotoscope.cli_fast_help (not wired in yet): a miss runs typer and stores its text, a hit replays it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "ROTOSCOPE_CACHE": str(tmp_path), "COLUMNS": "100"}
+
+    def run(module: str) -> str:
+        code = f"import sys; sys.argv[0] = 'rotoscope'; from {module} import main; main()"
+        proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stdout
+
+    real = run("rotoscope.cli")
+    assert run("rotoscope.cli_fast_help") == real  # miss: typer renders, the text is stored
+    assert len(list((tmp_path / "help").glob("*.txt"))) == 1
+    assert run("rotoscope.cli_fast_help") == real  # hit
