@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
-import numpy as np
-from PIL import Image
 
 from ..errors import InputError
 from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow (still images, WebP, APNG) is imported only when such a source is probed,
+# and numpy not at all: `rotoscope probe clip.mp4` loads PyAV and nothing heavier.
 
 # Timestamps that differ from evenly spaced by more than this fraction of a
 # frame interval mark a variable-frame-rate stream.
@@ -79,11 +84,11 @@ def probe(source: str | Path) -> ProbeInfo:
             raise InputError(f"{path} holds no video frames; check the file.")
         times.sort()
         start = times[0]
-        deltas = np.diff(times) if len(times) > 1 else np.array([])
-        if len(deltas):
-            median = float(np.median(deltas))
+        deltas = [b - a for a, b in zip(times, times[1:])]
+        if deltas:
+            median = _median(deltas)
             last_duration = last_duration or median
-            vfr = bool(median > 0 and np.max(np.abs(deltas - median)) > VFR_TOLERANCE * median)
+            vfr = bool(median > 0 and max(abs(d - median) for d in deltas) > VFR_TOLERANCE * median)
         else:
             vfr = False
             last_duration = last_duration or (1 / float(stream.average_rate) if stream.average_rate else 0.1)
@@ -104,6 +109,13 @@ def probe(source: str | Path) -> ProbeInfo:
             frame_count=len(times), fps=round(fps, 4), variable_frame_rate=vfr, width=width, height=height,
             rotation=rotation, pixel_format=ctx.pix_fmt or "", has_alpha=format_has_alpha(ctx.pix_fmt), audio=audio,
         )
+
+
+def _median(values: list[float]) -> float:
+    """As numpy's (the mean of the middle two for an even count); the statistics module costs more to import."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def _rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
@@ -146,6 +158,8 @@ def _probe_pillow(path: Path) -> ProbeInfo:
 
 
 def _open_image(path: Path) -> Image.Image:
+    from PIL import Image
+
     try:
         return Image.open(path)
     except (OSError, Image.UnidentifiedImageError) as exc:
