@@ -14,8 +14,14 @@ __version__ = "0.1.0"
 # public name → the module (relative to this package) that defines it
 _LAZY = {
     "build_spec": "api",
+    "choices": "api",
     "convert": "api",
+    "keys": "api",
+    "options_table": "api",
+    "preview": "api",
     "probe": "api",
+    "run": "api",
+    "score": "api",
     "stylize": "api",
     "RotoscopeError": "errors",
     "JobSpec": "jobs.spec",
@@ -26,7 +32,7 @@ _LAZY = {
 }
 
 __all__ = ["JobSpec", "MediaOptions", "ModelOptions", "OutputOptions", "RotoscopeError", "StyleOptions",
-           "build_spec", "convert", "probe", "stylize"]
+           "build_spec", "choices", "convert", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]
 
 # Not ``typing.TYPE_CHECKING``: importing typing alone costs about as much as starting python.
 TYPE_CHECKING = False

@@ -123,7 +123,7 @@ def preview(source: str | Path, output: str | Path = "out/preview.png", *, frame
 
 def keys(source: str | Path, sheet: str | Path = "out/keys.png", **options: Any):
     """Which frames the keyframe methods would stylise (0-based, after the media options), and a contact sheet."""
-    from .methods.keys import keys_of_clip
+    from .jobs.keys import keys_of_clip
 
     options.setdefault("method", "keyframes")
     spec = build_spec(source, **options)

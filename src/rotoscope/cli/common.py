@@ -52,10 +52,6 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 class RichProgress:
     """The library's Progress hooks drawn as a rich bar with frames/s and ETA. A stage with nothing to do
     (a resumed job's decode) draws no bar."""

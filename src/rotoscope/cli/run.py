@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import RichProgress, friendly, out, plural
+from .common import RichProgress, friendly, out
 from .params import Command
 from .params import Json, command, own
 
@@ -39,10 +39,10 @@ def run(source: str | None = None, job: Path | None = None, frames: str | None =
         out.print_json(json.dumps({"job": str(result.job_dir), "outputs": [str(p) for p in result.outputs],
                                    "seed": result.seed, "frames": result.frames_total,
                                    "computed": result.frames_computed, "resumed": result.frames_resumed,
+                                   "keys_generated": result.keys_generated, "propagated": result.frames_propagated,
                                    "infotext": result.infotext}))
         return
-    out.print(f"job {result.job_dir}: {plural(result.frames_computed, 'frame')} stylised, "
-              f"{result.frames_resumed} resumed, seed {result.seed}")
+    out.print(f"job {result.job_dir}: {result.summary()}")
     for path in result.outputs:
         out.print(f"wrote {path}")
 

@@ -26,13 +26,16 @@ from ..stylize.control import ControlOptions, parse_control
 from ..stylize.mask_options import MaskOptions
 from ..stylize.options import StyleOptions
 
-METHODS = ("gif2gif", "animatediff", "img2vid", "keyframes", "ebsynth")
-VIDEO_METHODS = ("animatediff", "img2vid")  # the model sees many frames at once; VideoOptions apply
-KEYFRAME_METHODS = ("keyframes", "ebsynth")  # keys stylised, the rest propagated along the flow; KeyOptions apply
+from ..methods.catalog import METHOD_NAMES, capabilities, methods_with
+
+#: the model sees many frames at once; VideoOptions apply (declared by the methods)
+VIDEO_METHODS = methods_with(options="video")
+#: keys stylised, the rest propagated along the flow; KeyOptions apply
+KEYFRAME_METHODS = methods_with(options="keys")
 
 
 def _method_names() -> tuple[str, ...]:
-    return METHODS
+    return METHOD_NAMES
 
 
 @dataclass
@@ -63,8 +66,8 @@ class JobSpec:
         and never re-check."""
         check_fields(self)
         self.media.validate()
-        # img2vid has no denoising strength (SVD starts from noise; txt2img runs every step)
-        (dataclasses.replace(self.style, strength=1.0) if self.method == "img2vid" else self.style).validate()
+        # a method without a denoising strength (SVD starts from noise; txt2img runs every step) ignores it
+        (self.style if capabilities(self.method).strength else dataclasses.replace(self.style, strength=1.0)).validate()
         self.mask.validate()
         self.consistency.validate()
         if self.model.model.startswith("classic:") and self.consistency.uses("cross-frame-attention"):
@@ -112,18 +115,22 @@ class JobSpec:
         return self.mask.active
 
     def _validate_method(self) -> None:
-        """What the model-side video methods need, and what only gif2gif can do."""
+        """What each method declares it needs (methods/catalog.py), checked before any work."""
+        caps = capabilities(self.method)
         if not self.source:
-            if self.method != "img2vid":
-                raise OptionError("a SOURCE (video, GIF, image or folder) is needed; only --method img2vid starts from a prompt alone (-p).")
+            if caps.needs_source:
+                starts = ", ".join(methods_with(needs_source=False))
+                raise OptionError(f"a SOURCE (video, GIF, image or folder) is needed; only --method {starts} starts "
+                                  "from a prompt alone (-p).")
             if not self.style.prompt.strip():
-                raise OptionError("--method img2vid needs a still: give an IMAGE, or -p PROMPT to make one with txt2img first.")
+                raise OptionError(f"--method {self.method} needs a still: give an IMAGE, or -p PROMPT to make one with "
+                                  "txt2img first.")
         self._validate_control_and_keys()
-        if self.method not in VIDEO_METHODS:
-            return
-        if self.model.model.startswith("classic:"):
+        if caps.diffusion_only and self.model.model.startswith("classic:"):
             raise OptionError(f"--method {self.method} needs a diffusion model (--model); classic styles have no motion.")
-        self._check_not_per_frame("keeps frames steady in the model")
+        if not caps.per_frame:
+            how = "carries keyframes along the flow instead" if caps.options == "keys" else "keeps frames steady in the model"
+            self._check_not_per_frame(how)
 
     def _validate_control_and_keys(self) -> None:
         """ControlNet units (img2img / inpaint with a diffusers model) and the keyframe methods' options."""
@@ -132,14 +139,12 @@ class JobSpec:
         if self.control:
             if self.model.model.startswith("classic:"):
                 raise OptionError("--control needs a diffusion model (--model); classic styles have no ControlNet.")
-            if self.method in VIDEO_METHODS:
-                raise OptionError(f"--control works with --method gif2gif, keyframes and ebsynth, not {self.method}.")
+            if not capabilities(self.method).control:
+                raise OptionError(f"--control works with --method {', '.join(methods_with(control=True))}, "
+                                  f"not {self.method}.")
             from ..stylize.control import check_annotators
 
             check_annotators(self.control)
-        if self.method not in KEYFRAME_METHODS:
-            return
-        self._check_not_per_frame("carries keyframes along the flow instead")
 
     def _check_not_per_frame(self, how: str) -> None:
         """Methods that do not stylise frame by frame take no mask and no per-frame consistency technique."""

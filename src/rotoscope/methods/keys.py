@@ -190,11 +190,3 @@ def expand_keys_redo(redo: list[int], count: int, keys: list[int], cuts: list[in
         right = keys[pos + 1] if pos + 1 < len(keys) else count
         out.update(i for i in range(left + 1, right) if i not in key_set)
     return sorted(out)
-
-
-def keys_of_clip(source: str, media, options: KeyOptions, sheet: Path | None = None) -> KeySelection:
-    """Moved to :func:`rotoscope.jobs.keys.keys_of_clip` (decoding and writing files belong to the job layer);
-    this forwarder stays only until the CLI imports it from there."""
-    from ..jobs.keys import keys_of_clip as moved
-
-    return moved(source, media, options, sheet)

@@ -1,24 +1,18 @@
-"""PROTOTYPE, not wired in: ``rotoscope --help`` without importing typer, click or rich.
+"""``rotoscope --help`` without importing typer, click or rich.
 
-Measured on this project's machine (CPU time of whole processes, bench/startup.py's
-python): ``import typer`` alone costs ~7× ``python -c pass``, ``import click`` ~4×,
-``import rich.console`` ~5×, so no help that typer, click or rich renders can stay within 3×.
-This entry point keeps typer for all parsing and rendering; it only answers a *plain* help
-request (``rotoscope --help``, ``rotoscope COMMAND --help``) from a cache of the bytes the
-real CLI printed for the same request last time:
+``import typer`` alone costs ~7× ``python -c pass`` on a small machine (click ~4×, rich ~5×), so
+no help that they render can start within 3× of Python. Typer still parses and renders everything;
+this only answers a *plain* help request (``rotoscope --help``, ``rotoscope COMMAND --help``) from
+a cache of the text the real CLI printed for the same request last time:
 
-- the cache key holds everything the rendered text depends on: rotoscope's version, a
-  fingerprint of the package's sources (size + mtime of every .py: the CLI is generated
-  from the option model, so any option change invalidates it), the program name, stdout
-  being a terminal, its width and encoding, and the environment variables rich and typer
-  read (COLUMNS, NO_COLOR, FORCE_COLOR, TERM, …);
-- on a miss the real CLI runs with stdout teed, and a successful help (exit 0) is stored
-  (temp file + rename; a read-only or missing cache folder just means no cache);
-- anything else — other arguments, ``--debug --help``, no arguments — goes straight to
-  the real CLI, so behaviour never differs from typer's except in time.
+- the cache key holds everything the text depends on: the version, a fingerprint of the package's
+  sources (size + mtime of every .py: the CLI is generated from the option model, so any option
+  change invalidates it), the program name, whether stdout is a terminal, its width and encoding,
+  and the environment variables rich and typer read;
+- on a miss the real CLI runs with stdout teed, and a successful help is stored (temp file +
+  rename; a read-only or missing cache folder just means no cache);
+- anything else goes straight to the real CLI, so behaviour never differs from typer's.
 
-Wiring it in (for the CLI's owner): point the console script at this ``main`` (or make
-``rotoscope/cli/__init__.py`` import nothing but this and call the typer app lazily).
 Only ``os`` and ``sys`` are imported on the fast path (``zlib`` for the file name).
 """
 
@@ -59,14 +53,14 @@ def _fingerprint(package: str) -> str:
 
 
 def _key(request: str) -> str:
-    from . import __version__
+    from .. import __version__
 
     out = sys.stdout
     tty = out.isatty()
     width = os.get_terminal_size(out.fileno()).columns if tty else 0
     env = ",".join(f"{k}={os.environ.get(k, '')}" for k in _ENV)
     prog = os.path.basename(sys.argv[0])
-    return (f"v{__version__} src={_fingerprint(os.path.dirname(__file__))} prog={prog} cmd={request} "
+    return (f"v{__version__} src={_fingerprint(os.path.dirname(os.path.dirname(__file__)))} prog={prog} cmd={request} "
             f"tty={tty} width={width} enc={out.encoding} {env}")
 
 
@@ -94,9 +88,9 @@ class _Tee:
 
 
 def _real_main() -> None:
-    from .cli import main as real
+    from .app import app
 
-    real()
+    app()
 
 
 def main() -> None:
@@ -142,6 +136,3 @@ def _store(path: str, key: str, text: str) -> None:
         except OSError:
             pass
 
-
-if __name__ == "__main__":
-    main()
