@@ -106,7 +106,7 @@ def test_cached_help_prints_what_typer_prints(tmp_path, args):
         return proc.stdout
 
     def typer_itself() -> str:
-        code = "import sys; sys.argv[0] = 'rotoscope'; from rotoscope.cli.app import app; app()"
+        code = "import sys; sys.argv[0] = 'rotoscope'; from rotoscope.cli.commands import app; app()"
         proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
         return proc.stdout

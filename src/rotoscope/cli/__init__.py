@@ -16,7 +16,7 @@ def main() -> None:
 
 def __getattr__(name: str):  # PEP 562: ``from rotoscope.cli import app`` loads the typer app
     if name == "app":
-        from .app import app
+        from .commands import app
 
         return app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

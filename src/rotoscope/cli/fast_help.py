@@ -88,7 +88,7 @@ class _Tee:
 
 
 def _real_main() -> None:
-    from .app import app
+    from .commands import app
 
     app()
 
