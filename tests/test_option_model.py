@@ -260,3 +260,22 @@ def test_no_face_keeps_a_second_list_of_options():
     names = {p.name for p in command.params} - {"source", "job", "frames", "as_json", "scale_width", "scale_height"}
     assert names == {o.key for o in job_options()}
     assert dataclasses.is_dataclass(JobSpec)
+
+
+def test_a_new_option_is_one_declaration(tmp_path):
+    """--x264-preset was added as one declaration in media/options.py (plus its use in the MP4 writer):
+    the CLI, the API, the page and the docs have it without another edit."""
+    from rotoscope.jobs.table import by_name
+
+    info = by_name()["x264_preset"]
+    assert info.cli_flag == "--x264-preset" and "ultrafast" in info.choice_list()
+    sizes = {}
+    for preset in ("ultrafast", "veryslow"):
+        out = tmp_path / f"{preset}.mp4"
+        result = CliRunner().invoke(app, ["convert", "samples/cup.mp4", "--duration", "1", "--width", "160",
+                                          "--x264-preset", preset, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        sizes[preset] = out.stat().st_size
+    assert sizes["ultrafast"] > sizes["veryslow"]  # the option reaches the encoder
+    with pytest.raises(OptionError, match="--x264-preset 'warp' is not known"):
+        api.build_spec("clip.mp4", x264_preset="warp")

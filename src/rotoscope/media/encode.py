@@ -133,7 +133,7 @@ class Mp4Writer(_AvWriter):
         stream.pix_fmt = "yuv420p"
         stream.time_base = MP4_TIME_BASE
         stream.codec_context.time_base = MP4_TIME_BASE
-        stream.options = {"crf": str(self.options.crf), "preset": "medium"}
+        stream.options = {"crf": str(self.options.crf), "preset": self.options.x264_preset}
         self.stream = stream
         if self.audio is not None:
             _mux_audio(container, self.audio)

@@ -43,9 +43,8 @@ from PIL import Image
 
 from rotoscope.core.frames import Frame
 from rotoscope.errors import OptionError, OutputError
+from rotoscope.media.options import DITHERS, PALETTES  # declared once, with the options that take them
 
-DITHERS = ("none", "floyd-steinberg", "bayer")
-PALETTES = ("global", "per-frame")
 
 MIN_DELAY_CS = 2
 ALPHA_THRESHOLD = 128

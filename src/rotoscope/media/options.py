@@ -55,6 +55,7 @@ OUTPUT_FORMATS = {".gif": "gif", ".mp4": "mp4", ".webp": "webp", ".apng": "apng"
 
 
 DITHERS = ("none", "floyd-steinberg", "bayer")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 PALETTES = ("global", "per-frame")
 
 
@@ -79,6 +80,9 @@ class OutputOptions:
                                   parse=lambda text: parse_size(text), show=_show_size, widget="text")
     crf: int = option(18, help="MP4 quality (x264 CRF: lower is better, 18 ≈ visually lossless).", panel="Output", low=0,
                       high=51)
+    x264_preset: str = option("medium", panel="Output", choices=X264_PRESETS,
+                              help="MP4 encoding speed: faster presets encode sooner and make larger files at the same "
+                              "--crf (x264 -preset).")
     quality: int = option(90, help="WebP quality.", panel="Output", low=0, high=100)
     overwrite: bool = option(False, help="Replace existing outputs / redo a job made with other settings.",
                              panel="Output")
