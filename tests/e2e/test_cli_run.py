@@ -326,9 +326,9 @@ def test_cuda_without_gpu(tiny_model_dir, tmp_path):
 def test_hub_model_offline_and_not_cached(tmp_path):
     line = error_line(bad_run(tmp_path, "--model", "org/not-cached-model", env={"HF_HUB_OFFLINE": "1"}))
     assert "'org/not-cached-model'" in line and "HF_HUB_OFFLINE" in line
-    # the three ways out: a local folder, a single file, or downloading it elsewhere
-    assert "local diffusers folder" in line and ".safetensors" in line
-    assert "huggingface-cli download org/not-cached-model" in line
+    # the ways out: download it elsewhere and pass the folder, or a single file with its configs
+    assert "hf download org/not-cached-model --local-dir DIR" in line and "--model DIR" in line
+    assert ".safetensors" in line and "--model-config" in line
 
 
 def test_missing_lora(tiny_model_dir, tmp_path):

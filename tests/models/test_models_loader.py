@@ -111,8 +111,8 @@ def test_hub_offline_one_line(monkeypatch):
         load_pipeline(ModelOptions(model=repo, device="cpu"))
     msg = str(info.value)
     assert "\n" not in msg and "Traceback" not in msg
-    assert repo in msg and "local diffusers folder" in msg and ".safetensors" in msg
-    assert f"huggingface-cli download {repo}" in msg
+    assert repo in msg and "--model DIR" in msg and ".safetensors" in msg and "--model-config" in msg
+    assert f"hf download {repo} --local-dir DIR" in msg
     assert info.value.__cause__ is None
 
 

@@ -141,7 +141,7 @@ def test_missing_lcm_lora_offline_is_one_line_with_the_way_out(tiny_model_dir, o
         load_pipeline(ModelOptions(model="tiny", lcm_lora="latent-consistency/lcm-lora-sdv1-5"))
     text = _one_line(exc)
     assert "LCM-LoRA 'latent-consistency/lcm-lora-sdv1-5'" in text and "HF_HUB_OFFLINE" in text
-    assert "--lcm-lora FILE" in text and "huggingface-cli download latent-consistency/lcm-lora-sdv1-5" in text
+    assert "--lcm-lora FILE" in text and "hf download latent-consistency/lcm-lora-sdv1-5 --local-dir DIR" in text
     with pytest.raises(ModelError, match="LCM-LoRA /nowhere/lcm.safetensors does not exist"):
         load_pipeline(ModelOptions(model="tiny", lcm_lora="/nowhere/lcm.safetensors"))
 
@@ -153,11 +153,11 @@ def test_missing_taesd_offline_is_one_line_with_the_way_out(offline):
         load_taesd("tiny", "sd1", torch.float32)  # an SD 1.x model's --vae tiny is madebyollin/taesd
     text = _one_line(exc)
     assert "TAESD (--vae tiny) 'madebyollin/taesd'" in text and "HF_HUB_OFFLINE" in text
-    assert "huggingface-cli download madebyollin/taesd" in text and "drop --vae tiny" in text
+    assert "hf download madebyollin/taesd --local-dir DIR" in text and "--vae DIR" in text and "drop --vae tiny" in text
 
 
 def test_missing_turbo_model_offline_is_one_line_with_the_way_out(offline):
     with pytest.raises(ModelError) as exc:
         load_pipeline(ModelOptions(model="stabilityai/sd-turbo"))
     text = _one_line(exc)
-    assert "'stabilityai/sd-turbo'" in text and "huggingface-cli download stabilityai/sd-turbo" in text
+    assert "'stabilityai/sd-turbo'" in text and "hf download stabilityai/sd-turbo --local-dir DIR" in text

@@ -60,7 +60,7 @@ def test_missing_motion_adapter_offline_is_one_clear_line(offline):
     message = str(info.value)
     assert "\n" not in message
     assert DEFAULT_MOTION_ADAPTER in message and "HF_HUB_OFFLINE" in message
-    assert "motion adapter" in message and "huggingface-cli download" in message
+    assert "motion adapter" in message and "hf download" in message and "--motion-adapter DIR" in message
 
 
 def test_missing_svd_offline_is_one_clear_line(offline):

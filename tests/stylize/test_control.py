@@ -48,8 +48,10 @@ def test_missing_annotator_model_gives_a_clear_message(tmp_path, monkeypatch):
     spec = JobSpec(source="clip.mp4", model=ModelOptions(model="tiny"), control=[parse_control("depth")])
     with pytest.raises(ModelError, match=r"--control depth needs its annotator model.*--control-image-dir depth=DIR"):
         spec.validate()
-    for kind in ("softedge", "lineart", "openpose"):
-        with pytest.raises(ModelError, match=f"--control {kind} needs its annotator model"):
+    with pytest.raises(ModelError, match="--control softedge needs its annotator model"):
+        ControlUnits([ControlOptions("softedge")])
+    for kind in ("lineart", "openpose"):  # no annotator network here: only precomputed frames
+        with pytest.raises(ModelError, match=f"--control {kind} needs precomputed control frames"):
             ControlUnits([ControlOptions(kind)])
     with pytest.raises(OptionError, match="diffusion model"):
         JobSpec(source="clip.mp4", model=ModelOptions(model="classic:cartoon"), control=[parse_control("canny")]).validate()

@@ -8,7 +8,8 @@ Sources, combined by union (then ``invert`` flips the result):
   keyframed ``F:X,Y,W,H/F:X,Y,W,H`` (linear in between, held before the first
   and after the last keyframe);
 * a colour key on the source frame (``#00ff00`` or ``#00ff00:TOLERANCE``);
-* the source frame's alpha (opaque = change).
+* the source frame's alpha: opaque pixels (alpha > 128, a cut-out's subject) change,
+  the transparent rest is kept (``invert`` restyles the transparent part instead).
 
 A mask file is binarised as the web UI does (an RGBA image whose alpha is not
 all opaque gives its alpha; otherwise grey > 128 is white). A mask of another
@@ -168,6 +169,7 @@ def key_mask(image: np.ndarray, rgb: tuple[int, int, int], tolerance: float) -> 
 
 
 def alpha_mask(image: np.ndarray) -> np.ndarray:
+    """255 (change) where the frame is opaque (alpha > 128), 0 (keep) where it is transparent."""
     if image.ndim != 3 or image.shape[2] != 4:
         raise InputError("--mask-from-alpha: the source frames have no alpha channel (or --background flattened it); "
                          "give a source with transparency, or another mask.")

@@ -77,17 +77,17 @@ def load_controlnet(name: str | None, kind: str, *, base: str, dtype: torch.dtyp
         if path.is_file():
             return _load_single_file(path, kind, dtype)
         if is_hub_id(text):
-            return _load_hub(text, dtype)
+            return _load_hub(text, kind, dtype)
     except ModelError:
         raise
     except Exception as exc:
         raise ModelError(f"ControlNet {text} ({kind}) could not be loaded ({type(exc).__name__}: {_first_line(exc)}); "
                          "it may be incomplete: download it again") from None
-    raise ModelError(f"ControlNet path {text} does not exist; pass a diffusers ControlNet folder, a .safetensors file, "
-                     f"a hub id (default for {kind}: {DEFAULT_CONTROLNETS[kind]}) or 'tiny'")
+    raise ModelError(f"ControlNet {text} ({kind}) does not exist: there is no such file or folder here; check the path given to "
+                     f"--control-model {kind}=PATH, or pass a hub id (default for {kind}: {DEFAULT_CONTROLNETS[kind]}) or 'tiny'")
 
 
-def _load_hub(repo: str, dtype: torch.dtype):
+def _load_hub(repo: str, kind: str, dtype: torch.dtype):
     from diffusers import ControlNetModel
     from huggingface_hub import hf_hub_download
 
@@ -97,11 +97,11 @@ def _load_hub(repo: str, dtype: torch.dtype):
     except Exception:
         pass
     if not hub_reachable():
-        raise ModelError(_hub_unreachable_message("ControlNet", repo))
+        raise ModelError(_hub_unreachable_message("ControlNet", repo, f"--control-model {kind}=DIR", ""))
     try:
         return ControlNetModel.from_pretrained(repo, dtype=dtype)
     except Exception as exc:
-        raise _hub_error("ControlNet", repo, exc) from None
+        raise _hub_error("ControlNet", repo, exc, f"--control-model {kind}=DIR", "") from None
 
 
 def _load_single_file(path: Path, kind: str, dtype: torch.dtype):
@@ -133,7 +133,8 @@ def _load_single_file(path: Path, kind: str, dtype: torch.dtype):
     except Exception as exc:
         if _looks_like_network_error(exc):
             raise ModelError(f"ControlNet file {path} needs the config of {repo!r}, but the Hugging Face hub cannot be reached "
-                             "and it is not cached; pass a diffusers ControlNet folder instead") from None
+                             f"and it is not cached; pass a diffusers ControlNet folder as --control-model {kind}=DIR, e.g. from "
+                             f"`hf download {repo} --local-dir DIR` on a machine with internet") from None
         raise ModelError(f"ControlNet file {path} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); download it again") from None
 
 

@@ -10,6 +10,7 @@ with a one-line message naming the model and the way out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -124,14 +125,20 @@ def _offline() -> bool:
 
 
 def is_hub_id(text: str) -> bool:
-    return bool(_HUB_ID_RE.match(text)) and not Path(text).exists()
+    """``org/name`` that is not a path here; a name ending in a weight-file suffix is a (missing) file, not a hub id."""
+    return bool(_HUB_ID_RE.match(text)) and not text.lower().endswith(SINGLE_FILE_SUFFIXES) and not Path(text).exists()
 
 
-def _hub_unreachable_message(what: str, repo: str) -> str:
+#: how a single-file checkpoint gets its configs offline (the model's alternative to a downloaded folder)
+MODEL_FILE_ALTERNATIVE = "; a .safetensors/.ckpt file works too: --model FILE --model-config CONFIG_DIR (a diffusers folder of the same family)"
+
+
+def _hub_unreachable_message(what: str, repo: str, option: str = "--model DIR", alternative: str = MODEL_FILE_ALTERNATIVE) -> str:
+    """``option``: how the downloaded folder is passed back, e.g. ``--vae DIR``; ``alternative``: other ways, appended."""
     why = "HF_HUB_OFFLINE is set and it is not in the local cache" if _offline() else "the Hugging Face hub cannot be reached and it is not in the local cache"
     return (
-        f"{what} {repo!r} cannot be loaded: {why}; pass a local diffusers folder, or a single .safetensors/.ckpt "
-        f"file, or download it elsewhere with `huggingface-cli download {repo}` and copy the folder here"
+        f"{what} {repo!r} cannot be loaded: {why}; on a machine with internet run `hf download {repo} --local-dir DIR`, "
+        f"copy DIR here and pass {option}{alternative}"
     )
 
 
@@ -144,15 +151,16 @@ def _looks_like_network_error(exc: BaseException) -> bool:
     return any(n in text for n in needles)
 
 
-def _hub_error(what: str, repo: str, exc: BaseException) -> ModelError:
+def _hub_error(what: str, repo: str, exc: BaseException, option: str = "--model DIR",
+               alternative: str = MODEL_FILE_ALTERNATIVE) -> ModelError:
     name = type(exc).__name__
     if name in ("RepositoryNotFoundError", "GatedRepoError") or "404" in str(exc):
         return ModelError(
-            f"{what} {repo!r} was not found on the Hugging Face hub (or needs a login); check the id, "
-            f"or pass a local diffusers folder or a single .safetensors/.ckpt file"
+            f"{what} {repo!r} was not found on the Hugging Face hub (a gated one needs `hf auth login`); check the id, "
+            f"or pass a local copy as {option}{alternative}"
         )
     if _looks_like_network_error(exc):
-        return ModelError(_hub_unreachable_message(what, repo))
+        return ModelError(_hub_unreachable_message(what, repo, option, alternative))
     return ModelError(f"{what} {repo!r} could not be loaded ({name}: {_first_line(exc)}); check that it is a diffusers model")
 
 
@@ -416,7 +424,7 @@ def _load_single_file(path: Path, kind: str, dtype: torch.dtype, config: str | N
     if config:
         cfg = Path(config).expanduser()
         if not (cfg / "model_index.json").exists():
-            raise ModelError(f"config folder {config} is not a diffusers folder (no model_index.json); pass one of the same model family")
+            raise ModelError(f"--model-config {config} is not a diffusers folder (no model_index.json); pass one of the same model family")
         kwargs.update(config=str(cfg), local_files_only=True)
     elif family == "tiny":
         from .tiny import ensure_tiny_folder
@@ -425,13 +433,15 @@ def _load_single_file(path: Path, kind: str, dtype: torch.dtype, config: str | N
     else:
         kwargs.update(local_files_only=not hub_reachable())
     try:
-        pipe = cls.from_single_file(str(path), **kwargs)
+        # offline without configs, diffusers logs that it is "attempting to download" them: our one line says what to do
+        with _quiet_diffusers() if kwargs.get("local_files_only") and not config else contextlib.nullcontext():
+            pipe = cls.from_single_file(str(path), **kwargs)
     except Exception as exc:
         if not config and family != "tiny" and _looks_like_network_error(exc):
             repo = _DEFAULT_CONFIG_REPO[(family, inpaint)]
             raise ModelError(
                 f"model file {path} ({family}) needs the configs of {repo!r}, but {'HF_HUB_OFFLINE is set' if _offline() else 'the Hugging Face hub cannot be reached'} and they are not cached; "
-                f"pass --config with a local diffusers folder of the same family, or run `huggingface-cli download {repo} --exclude '*.safetensors' '*.bin' '*.ckpt'` elsewhere and copy the cache"
+                f"pass --model-config DIR with a local diffusers folder of the same family, e.g. from `hf download {repo} --include '*.json' --include '*.txt' --local-dir DIR` on a machine with internet"
             ) from None
         raise ModelError(f"model file {path} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); it may be damaged: download it again") from exc
     return pipe, family
@@ -465,7 +475,7 @@ def _load_vae(spec: str, dtype: torch.dtype, config: str | None):
             except Exception as exc:
                 if not config and _looks_like_network_error(exc):
                     raise ModelError(
-                        f"VAE file {spec} needs a VAE config from the hub, which cannot be reached; pass --config with a local diffusers folder, or a diffusers VAE folder as --vae"
+                        f"VAE file {spec} needs a VAE config from the hub, which cannot be reached; pass --model-config DIR with a local diffusers folder, or a diffusers VAE folder as --vae DIR"
                     ) from None
                 raise
         if is_hub_id(spec):
@@ -473,11 +483,11 @@ def _load_vae(spec: str, dtype: torch.dtype, config: str | None):
                 try:
                     return AutoencoderKL.from_pretrained(spec, dtype=dtype, local_files_only=True)
                 except Exception:
-                    raise ModelError(_hub_unreachable_message("VAE", spec)) from None
+                    raise ModelError(_hub_unreachable_message("VAE", spec, "--vae DIR", "")) from None
             try:
                 return AutoencoderKL.from_pretrained(spec, dtype=dtype, local_files_only=_offline())
             except Exception as exc:
-                raise _hub_error("VAE", spec, exc) from None
+                raise _hub_error("VAE", spec, exc, "--vae DIR", "") from None
         raise ModelError(f"VAE path {spec} does not exist; pass a diffusers VAE folder, a .safetensors file or a hub id")
     except ModelError:
         raise

@@ -1,4 +1,4 @@
-"""Speed pieces applied to a loaded pipeline (issue 10).
+"""Speed pieces applied to a loaded pipeline.
 
 Each piece is its own option (``ModelOptions`` fields) and is measured by
 ``bench/speed.py`` on the full-size SD 1.5 architecture:
@@ -161,13 +161,12 @@ def load_taesd(spec: str, family: str, dtype: torch.dtype):
     except Exception:
         pass
     if not hub_reachable():
-        raise ModelError(_hub_unreachable_message("TAESD (--vae tiny)", spec).replace(
-            "pass a local diffusers folder, or a single .safetensors/.ckpt file", "pass its local folder as --vae, or drop --vae tiny"))
+        raise ModelError(_hub_unreachable_message("TAESD (--vae tiny)", spec, "--vae DIR", ", or drop --vae tiny"))
     try:
         return AutoencoderTiny.from_pretrained(spec, dtype=dtype)
     except Exception as exc:
         raise ModelError(f"TAESD {spec!r} could not be downloaded ({type(exc).__name__}: {_first_line(exc)}); "
-                         f"run `huggingface-cli download {spec}` and pass the folder as --vae, or drop --vae tiny") from None
+                         f"run `hf download {spec} --local-dir DIR` and pass --vae DIR, or drop --vae tiny") from None
 
 
 # ---------------------------------------------------------------- LCM-LoRA
@@ -205,8 +204,7 @@ def load_lcm_lora(loaded, spec: str) -> str:
             hf_hub_download(source, LCM_LORA_FILE, local_files_only=True)
         except Exception:
             if not hub_reachable():
-                msg = _hub_unreachable_message("LCM-LoRA", source)
-                raise ModelError(msg.split(";")[0] + f"; {way_out}, or run `huggingface-cli download {source}` elsewhere and pass the file") from None
+                raise ModelError(_hub_unreachable_message("LCM-LoRA", source, "--lcm-lora DIR", f"; or {way_out}")) from None
     else:
         raise ModelError(f"LCM-LoRA {source} does not exist; {way_out}")
     try:

@@ -85,7 +85,7 @@ def load_motion_adapter(spec: str, dtype: torch.dtype = torch.float32):
                 raise ModelError(f"{what} file {spec} has no motion modules; pass an AnimateDiff motion module (e.g. mm_sd_v15_v2.ckpt)")
             return MotionAdapter.from_single_file(str(path), dtype=dtype)
         if is_hub_id(spec):
-            return _from_hub(MotionAdapter, what, spec, dtype)
+            return _from_hub(MotionAdapter, what, spec, dtype, option="--motion-adapter DIR")
         raise ModelError(f"{what} path {spec} does not exist; pass a diffusers folder, a .safetensors/.ckpt file, "
                          f"a hub id like {DEFAULT_MOTION_ADAPTER}, or 'tiny'")
     except ModelError:
@@ -95,8 +95,8 @@ def load_motion_adapter(spec: str, dtype: torch.dtype = torch.float32):
                          "check that it is an AnimateDiff motion adapter for SD 1.5") from None
 
 
-def _from_hub(cls, what: str, repo: str, dtype: torch.dtype, **kwargs):
-    """A cached snapshot works offline; otherwise the hub must answer, quickly."""
+def _from_hub(cls, what: str, repo: str, dtype: torch.dtype, *, option: str, **kwargs):
+    """A cached snapshot works offline; otherwise the hub must answer, quickly. ``option``: how a local copy is passed."""
     import warnings
 
     try:
@@ -106,11 +106,11 @@ def _from_hub(cls, what: str, repo: str, dtype: torch.dtype, **kwargs):
     except Exception:
         pass
     if not hub_reachable():
-        raise ModelError(_hub_unreachable_message(what, repo))
+        raise ModelError(_hub_unreachable_message(what, repo, option, ""))
     try:
         return cls.from_pretrained(repo, dtype=dtype, local_files_only=_offline(), **kwargs)
     except Exception as exc:
-        raise _hub_error(what, repo, exc) from None
+        raise _hub_error(what, repo, exc, option, "") from None
 
 
 def load_animatediff(model: ModelOptions, adapter: str | None = None) -> tuple[LoadedModel, str]:
@@ -125,7 +125,10 @@ def load_animatediff(model: ModelOptions, adapter: str | None = None) -> tuple[L
     name = motion_adapter_for(adapter, model.model)
     device = resolve_device(model.device)
     dtype = resolve_dtype(model.dtype, device)
-    motion = load_motion_adapter(name, dtype)
+    try:
+        motion = load_motion_adapter(name, dtype)
+    except ModelError as exc:
+        raise _with_missing_base(exc, name, model.model.strip()) from None
     base = load_pipeline(model, kind="img2img")
     if base.family not in ("sd1", "tiny"):
         raise ModelError(f"--method animatediff needs an SD 1.x model; {base.name} is {base.family} "
@@ -140,6 +143,34 @@ def load_animatediff(model: ModelOptions, adapter: str | None = None) -> tuple[L
     loaded = LoadedModel(pipe=pipe, device=base.device, dtype=base.dtype, name=base.name, family=base.family,
                          loras=base.loras, tokens=base.tokens)
     return loaded, name
+
+
+def _missing_from_hub(repo: str) -> bool:
+    """A hub id that is neither in the local cache nor downloadable now (a quick check: no weights are read)."""
+    from huggingface_hub import hf_hub_download
+
+    if not is_hub_id(repo):
+        return False
+    try:
+        hf_hub_download(repo, "model_index.json", local_files_only=True)
+        return False
+    except Exception:
+        return not hub_reachable()
+
+
+def _with_missing_base(exc: ModelError, adapter: str, model: str) -> ModelError:
+    """The motion adapter failed; when the SD model is missing too, one message names both."""
+    if not _missing_from_hub(model):
+        return exc
+    if _missing_from_hub(adapter):
+        why = "HF_HUB_OFFLINE is set" if _offline() else "the Hugging Face hub cannot be reached"
+        return ModelError(
+            f"--method animatediff needs motion adapter {adapter!r} and model {model!r}, and neither is in the local cache "
+            f"({why}); on a machine with internet run `hf download {adapter} --local-dir ADAPTER_DIR` and "
+            f"`hf download {model} --local-dir MODEL_DIR`, copy both here and pass --motion-adapter ADAPTER_DIR --model MODEL_DIR"
+        )
+    return ModelError(f"{exc}; model {model!r} is not in the local cache either: run `hf download {model} --local-dir MODEL_DIR` "
+                      "on a machine with internet and pass --model MODEL_DIR")
 
 
 def _check_fits(motion, unet, adapter: str, model: str) -> None:
@@ -183,18 +214,18 @@ def load_svd(spec: str, device: str = "auto", dtype: str = "auto") -> LoadedMode
                 pipe = StableVideoDiffusionPipeline.from_pretrained(str(path), dtype=torch_dtype, local_files_only=True)
                 name = path.resolve().name
             elif path.is_file():
-                raise ModelError(f"{what} {spec} is a single file; SVD loads from a diffusers folder or a hub id "
-                                 f"(e.g. {DEFAULT_SVD})")
+                raise ModelError(f"{what} {spec} is a single file, which SVD cannot load; pass a diffusers folder or a hub id "
+                                 f"as --video-model (e.g. {DEFAULT_SVD})")
             elif is_hub_id(spec):
                 try:
-                    pipe = _from_hub(StableVideoDiffusionPipeline, what, spec, torch_dtype, **kwargs)
+                    pipe = _from_hub(StableVideoDiffusionPipeline, what, spec, torch_dtype, option="--video-model DIR", **kwargs)
                 except ModelError:
                     if not kwargs:
                         raise
-                    pipe = _from_hub(StableVideoDiffusionPipeline, what, spec, torch_dtype)  # no fp16 variant
+                    pipe = _from_hub(StableVideoDiffusionPipeline, what, spec, torch_dtype, option="--video-model DIR")  # no fp16 variant
                 name = spec
             else:
-                raise ModelError(f"{what} path {spec} does not exist; pass a diffusers folder, a hub id like {DEFAULT_SVD}, or 'tiny'")
+                raise ModelError(f"{what} path {spec} does not exist; pass --video-model with a diffusers folder, a hub id like {DEFAULT_SVD}, or 'tiny'")
     except ModelError:
         raise
     except Exception as exc:

@@ -41,8 +41,6 @@ CANNY_LOW, CANNY_HIGH = 100, 200
 ANNOTATOR_FILES = {
     "depth": "depth/ (a transformers depth-estimation folder: Intel/dpt-hybrid-midas or LiheYoung/depth-anything-small-hf)",
     "softedge": "ControlNetHED.pth (lllyasviel/Annotators)",
-    "lineart": "sk_model.pth (lllyasviel/Annotators)",
-    "openpose": "body_pose_model.pth (lllyasviel/Annotators)",
 }
 _SPEC_RE = re.compile(r"^(?P<type>[a-z]+)(?::(?P<weight>[^:]+))?(?::(?P<start>[^:-]+)-(?P<end>[^:]+))?$")
 
@@ -128,7 +126,16 @@ def annotators_root() -> Path:
     return Path(os.environ.get("ROTOSCOPE_ANNOTATORS") or Path.home() / ".cache" / "rotoscope" / "annotators").expanduser()
 
 
+#: types whose annotator network is not built in: precomputed control frames are their only source
+PRECOMPUTED_ONLY = {"lineart": "white lines on black", "openpose": "pose skeletons in OpenPose colours"}
+
+
 def _missing(kind: str) -> ModelError:
+    if kind in PRECOMPUTED_ONLY:
+        return ModelError(
+            f"--control {kind} needs precomputed control frames: rotoscope has no {kind} annotator; pass "
+            f"--control-image-dir {kind}=DIR with one image per frame ({PRECOMPUTED_ONLY[kind]}); canny and tile need no files."
+        )
     return ModelError(
         f"--control {kind} needs its annotator model, which is not here: put {ANNOTATOR_FILES[kind]} in "
         f"{annotators_root()} (or set ROTOSCOPE_ANNOTATORS), or pass precomputed control frames with "
@@ -246,6 +253,8 @@ def load_annotator(kind: str):
         return canny
     if kind == "tile":
         return tile
+    if kind in PRECOMPUTED_ONLY:
+        raise _missing(kind)
     if kind not in ANNOTATOR_FILES:
         raise OptionError(f"--control {kind!r} is not known; use one of {', '.join(CONTROL_TYPES)}.")
     path = _annotator_path(kind)
@@ -255,10 +264,6 @@ def load_annotator(kind: str):
     elif kind == "softedge":
         if path.is_file():
             return SoftEdgeAnnotator(path)
-    else:
-        if path.is_file():
-            raise ModelError(f"--control {kind}: {path} is here, but its annotator network is not built into rotoscope yet; "
-                             f"pass precomputed control frames with --control-image-dir {kind}=DIR.")
     raise _missing(kind)
 
 
@@ -271,7 +276,7 @@ def check_annotators(units: list[ControlOptions]) -> None:
     """Fail before any model work when a unit without precomputed frames has no annotator here (nothing loaded)."""
     for unit in units:
         if unit.image_dir is None and unit.type not in BUILTIN_ANNOTATORS:
-            if unit.type in ("lineart", "openpose") or not _annotator_path(unit.type).is_file():
+            if unit.type in PRECOMPUTED_ONLY or not _annotator_path(unit.type).is_file():
                 load_annotator(unit.type)  # raises the message that says what to put where
 
 

@@ -50,7 +50,7 @@ class UIConfig:
             where = "--listen" if self.listen else f"--host {self.host}"
             raise OptionError(f"{where} makes the page reachable from other machines; add --auth user:password "
                               "(or drop it to stay on 127.0.0.1).")
-        if not 0 <= self.port <= 65535:
+        if not 1 <= self.port <= 65535:
             raise OptionError(f"--port {self.port} must be between 1 and 65535.")
         if self.max_upload < 1024:
             raise OptionError(f"--max-upload {self.max_upload} bytes is too small; give e.g. 500MB.")
@@ -117,15 +117,30 @@ def launch_kwargs(config: UIConfig, ws: Workspace) -> dict:
         server_name=config.bind, server_port=config.port, auth=config.credentials(),
         auth_message="rotoscope: sign in with the --auth user and password.",
         max_file_size=config.max_upload, allowed_paths=[str(ws.jobs_dir)],
-        share=False, inbrowser=False, show_error=True, quiet=False, ssr_mode=False, mcp_server=False,
+        share=False, inbrowser=False, show_error=True, quiet=True, ssr_mode=False, mcp_server=False,
         enable_monitoring=False, run_history=False, footer_links=["api", "settings"], pwa=False,
         app_kwargs={"middleware": [Middleware(LocalFilesOnly)]}, css=CSS,
     )
 
 
+def check_port_free(config: UIConfig) -> None:
+    """Fail in a second, with the option to change, when something already serves on the port."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in config.bind else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself binds
+        try:
+            probe.bind((config.bind, config.port))
+        except OSError as exc:
+            raise OptionError(f"--port {config.port} on {config.bind} cannot be used ({exc.strerror or exc}); "
+                              "pass another --port, or stop what serves there.") from None
+
+
 def build(config: UIConfig):
     """The gradio Blocks and the launch() keywords for ``config`` (validated)."""
     config.validate()
+    check_port_free(config)
     ws = Workspace(config.jobs_dir, config.models_dir)
     _prune_previews(ws)
     from .app import build_app
@@ -142,7 +157,27 @@ def start(config: UIConfig):
     return demo, url
 
 
+def open_line(config: UIConfig) -> str:
+    """The one line `rotoscope ui` prints once the page serves: where to open it (gradio's own lines are off)."""
+    if _loopback(config.bind):
+        host = f"[{config.bind}]" if ":" in config.bind else config.bind
+        return f"rotoscope web UI: open http://{host}:{config.port}/ in a browser (Ctrl-C stops it)"
+    where = f"http://127.0.0.1:{config.port}/ here, or http://THIS-MACHINE:{config.port}/ from another machine"
+    if config.bind != "0.0.0.0":
+        host = f"[{config.bind}]" if ":" in config.bind else config.bind
+        where = f"http://{host}:{config.port}/"
+    return f"rotoscope web UI: open {where} and sign in with the --auth user (Ctrl-C stops it)"
+
+
 def serve(config: UIConfig) -> None:
     """Serve until Ctrl-C (what `rotoscope ui` does)."""
     demo, kwargs = build(config)
-    demo.launch(prevent_thread_lock=False, **kwargs)
+    demo.launch(prevent_thread_lock=True, **kwargs)
+    print(open_line(config), flush=True)
+    try:
+        while demo.is_running:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.close()
