@@ -34,8 +34,9 @@ class MaskOptions:
                                   help="Colour key: source pixels near #rrggbb[:TOLERANCE] (RGB distance, default 40) "
                                   "are the mask.")
     mask_from_alpha: bool = option(False, panel="Mask", infotext="Mask from alpha",
-                                   help="The source's opaque pixels are the mask (they change; transparent ones are "
-                                   "kept).")
+                                   help="Use the source's alpha as the mask: opaque pixels (alpha > 128) change, "
+                                   "transparent ones are kept; add --invert-mask to change the transparent part "
+                                   "instead.")
     invert_mask: bool = option(False, panel="Mask", owner=MASK, infotext="Mask mode", a1111="inpainting_mask_invert",
                                show=lambda on: "Inpaint not masked" if on else "Inpaint masked",
                                parse=lambda t: t.strip().lower() == "inpaint not masked",

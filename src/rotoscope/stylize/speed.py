@@ -1,4 +1,4 @@
-"""Frame-level speed pieces of the img2img stylizer (issue 10).
+"""Frame-level speed pieces of the img2img stylizer.
 
 - :func:`schedule_steps`: img2img runs ``int(steps × strength)`` steps; when
   that is 0 (SD-Turbo's 2 steps at strength 0.3) the schedule is lengthened
