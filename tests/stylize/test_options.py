@@ -29,7 +29,7 @@ def test_strength_out_of_range(strength):
 
 
 def test_steps_times_strength_below_one_is_accepted_and_runs_one_step():
-    # issue 10: img2img at low strength still runs at least one step (SD-Turbo: 2 steps × 0.3);
+    # img2img at low strength still runs at least one step (SD-Turbo: 2 steps × 0.3);
     # the stylizer raises the schedule (stylize/speed.py; tests/stylize/test_speed.py counts the UNet calls)
     from rotoscope.stylize.speed import schedule_steps
 
