@@ -343,14 +343,3 @@ def control_infotext_fields(units: list[ControlOptions]) -> dict[str, str]:
         fields[f"ControlNet {i}"] = (f"Module: {module}, Model: {unit.model or 'default ' + unit.type}, Weight: {unit.weight:g}, "
                                      f"Guidance Start: {unit.start:g}, Guidance End: {unit.end:g}")
     return fields
-
-
-def attach(stylizer, units: list[ControlOptions], model_options) -> None:
-    """Give a diffusers stylizer ControlNet guidance: its pipeline becomes the ControlNet variant built from
-    the same components (nothing reloaded), and ``stylizer.control`` makes the control images."""
-    from ..models.controlnet import controlnet_pipeline
-
-    control = ControlUnits(units)
-    loaded = stylizer.loaded
-    loaded.pipe = stylizer.pipe = controlnet_pipeline(loaded, units, model_options)
-    stylizer.control = control
