@@ -362,8 +362,7 @@ def pipeline_with(pipe, cls=None, **components):
     kwargs.update(components)
     new = cls(**kwargs)
     new.set_progress_bar_config(**getattr(pipe, "_progress_bar_config", {}))
-    # model CPU offload (--low-memory on CUDA) lives in hooks on the shared models; the new pipeline frees them the same way
-    for name in ("_all_hooks", "_offload_device", "_offload_gpu_id"):
-        if name in vars(pipe):
-            setattr(new, name, getattr(pipe, name))
+    # model CPU offload (--low-memory on CUDA) lives in hooks on the shared models; the pipeline's record of
+    # them (data, no methods) comes along so the new pipeline frees them after a call as the old one did
+    vars(new).update({k: v for k, v in vars(pipe).items() if k in ("_all_hooks", "_offload_device", "_offload_gpu_id")})
     return new

@@ -44,6 +44,8 @@ class FramewiseStep:
     #: one generator per frame of the next window; None: the scheduler's own step, unchanged
     frame_generators: list[torch.Generator] | None = None
 
+    # No ``generator`` in this signature: diffusers inspects it and so passes none of its own (its one
+    # generator would draw every frame's noise from one stream); the frames' generators are used instead.
     def step(self, model_output, timestep, sample, *args, **kwargs):
         generators = self.frame_generators
         if generators is None or sample.ndim != 5:
