@@ -59,13 +59,9 @@ class Row:
     threads: int = 0  # 0: the process's (torch's default, one per core)
 
     def prepare(self, rows) -> None:
-        """Rows share pipelines: put this row's scheduler, VAE and step cache in place."""
+        """Rows share loaded models (each stylizer has its own pipeline, step-cached UNet included):
+        put this row's scheduler and VAE in place."""
         pipe = self.stylizer.pipe
-        for other in rows:
-            if other.stylizer.pipe is pipe and other.stylizer.step_cache is not None:
-                other.stylizer.step_cache.remove()
-        if self.stylizer.step_cache is not None:
-            self.stylizer.step_cache.attach()
         pipe.scheduler = self.scheduler
         pipe.vae = self.vae
         torch_threads(self.threads or DEFAULT_THREADS)
@@ -88,8 +84,6 @@ def make_row(label, piece, loaded, style_kwargs, vae, size):
     style = StyleOptions(prompt=PROMPT, seed=1, strength=STRENGTH, width=size[0], height=size[1], **style_kwargs)
     style.validate()
     stylizer = DiffusersImg2Img(loaded, style)
-    if stylizer.step_cache is not None:
-        stylizer.step_cache.remove()
     row = Row(label, piece, stylizer, vae)
     row.scheduler = stylizer.pipe.scheduler
     return row
@@ -202,7 +196,7 @@ def micro(models, size, log, repeats=3):
     import torch
     from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
 
-    from rotoscope.models.speed import StepCache
+    from rotoscope.models.speed import StepCachedUNet
 
     p32, p16, pfast, taesd, half = models
     unet = p16.pipe.unet
@@ -215,19 +209,14 @@ def micro(models, size, log, repeats=3):
     def step():
         unet(x, 500, encoder_hidden_states=cond)
 
-    cache = StepCache(unet, 2)
-    cache.remove()
+    cache = StepCachedUNet(unet, 2)  # stands in for the UNet; the UNet itself is unchanged
 
     def shallow():
-        cache.attach()
         cache.reset()
-        try:
-            unet(x, 500, encoder_hidden_states=cond)  # full, fills the cache
-            t = time.perf_counter()
-            unet(x, 499, encoder_hidden_states=cond)  # outer blocks only
-            return time.perf_counter() - t
-        finally:
-            cache.remove()
+        cache(x, 500, encoder_hidden_states=cond)  # full, fills the cache
+        t = time.perf_counter()
+        cache(x, 499, encoder_hidden_states=cond)  # outer blocks only
+        return time.perf_counter() - t
 
     def with_layout():
         unet.to(memory_format=torch.channels_last)

@@ -137,21 +137,25 @@ def test_fast_preset_runs_the_lcm_scheduler_and_taesd(tiny_model_dir, frames):
 
 
 def test_step_cache_runs_shallow_steps_that_match_the_full_unet_on_the_same_input(tiny_model_dir, frames):
-    from rotoscope.models.speed import StepCache
+    from rotoscope.models.speed import StepCachedUNet
 
     s = stylizer(steps=8, strength=0.5, cfg_scale=1.0, step_cache=2)
+    cached = s.pipe.unet
+    assert isinstance(cached, StepCachedUNet) and cached is s.step_cache
     s.stylize(frames[:1], seed=1)
-    assert (s.step_cache.calls, s.step_cache.full_calls) == (4, 2)  # full, shallow, full, shallow
-    s.step_cache.remove()
-    unet = s.pipe.unet
+    assert (cached.calls, cached.full_calls) == (4, 2)  # full, shallow, full, shallow
+    unet = cached.unet
     x, cond = torch.randn(1, 4, 8, 12), torch.randn(1, 77, 32)
     with torch.inference_mode():
-        full = unet(x, 500, encoder_hidden_states=cond).sample
-        cache = StepCache(unet, 2)
-        unet(x, 500, encoder_hidden_states=cond)
-        shallow = unet(x, 500, encoder_hidden_states=cond).sample  # outer blocks on the cached deep feature
-        cache.remove()
-    assert cache.full_calls == 1 and torch.allclose(full, shallow, atol=1e-5)
+        full = unet(x, 500, encoder_hidden_states=cond).sample  # the UNet itself is unchanged
+        cached.reset()
+        cached(x, 500, encoder_hidden_states=cond)
+        shallow = cached(x, 500, encoder_hidden_states=cond).sample  # outer blocks on the cached deep feature
+    assert cached.full_calls == 3 and torch.allclose(full, shallow, atol=1e-5)
+    from rotoscope.stylize.img2img import DiffusersImg2Img
+
+    plain = DiffusersImg2Img(s.loaded, replace(s.style, step_cache=0))  # the same loaded model, a pipeline of its own
+    assert plain.pipe.unet is unet and s.loaded.pipe.unet is unet and plain.step_cache is None
 
 
 def test_similar_frames_reuse_the_last_computed_output(tiny_model_dir, frames):
@@ -163,7 +167,9 @@ def test_similar_frames_reuse_the_last_computed_output(tiny_model_dir, frames):
     assert np.array_equal(out[0], out[1]) and np.array_equal(out[0], out[2]) and s.reuse.reused == 2
     batch = stylizer(cfg_scale=1.0, reuse_threshold=2.0)
     batched = batch.stylize(still, seed=1, indices=[0, 1, 2, 3])  # the same plan inside one batch
-    assert all(np.array_equal(a, b) for a, b in zip(out, batched))
+    assert np.array_equal(batched[0], batched[1]) and np.array_equal(batched[0], batched[2]) and batch.reuse.reused == 2
+    # frames 0 and 3 ran as one batch of 2 here, one at a time above: CPU kernels may round a batch differently
+    assert all(np.abs(a.astype(int) - b).max() <= 1 for a, b in zip(out, batched))
     off = stylizer(cfg_scale=1.0)
     batches = unet_batches(off)
     [off.stylize([f], seed=1, indices=[i]) for i, f in enumerate(still)]

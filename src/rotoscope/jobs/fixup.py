@@ -27,10 +27,10 @@ from .store import JobDir, Timing
 
 
 def with_mask_fields(infotext: str, mask: MaskOptions) -> str:
-    """Infotext with the web UI's inpaint keys appended to its settings line."""
-    fields = mask.infotext_fields()
-    if not fields:
-        return infotext
+    """Infotext with the web UI's inpaint keys appended to its settings line (those it has not already:
+    a job's own mask is written by format_infotext, a fix-up mask is not part of the job)."""
+    settings = infotext.rsplit("\n", 1)[-1]
+    fields = {k: v for k, v in mask.infotext_fields().items() if f"{k}: " not in settings}
     return infotext + "".join(f", {k}: {v}" for k, v in fields.items())
 
 

@@ -130,13 +130,13 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         # Load the model before decoding (a missing or unreachable model fails
         # in seconds, not after the clip is cut), unless the job is already finished.
         stylizer = None if _finished(job, frames, spec) or fix is not None else build_stylizer(
-            spec.model, spec.style, spec.mask, method=spec.method, video=spec.video, control=spec.control)
+            spec.model, spec.style, spec.mask, method=spec.method, video=spec.video, control=spec.control, cancel=cancel)
         if caps.prepares is Prepares.STILL and not spec.source and job.timeline() is None:
             # no source: txt2img makes the still first, kept as the job's one source frame
-            stylizer = stylizer or build_stylizer(spec.model, spec.style, method=spec.method, video=spec.video)
+            stylizer = stylizer or build_stylizer(spec.model, spec.style, method=spec.method, video=spec.video, cancel=cancel)
             lasts = _method_timeline(spec, [Timing(0.0, 1.0)])[0].duration  # one output frame
             job.write_still(method.make_still(stylizer, spec.style), lasts)
-        fixer = build_stylizer(fix_spec.model, fix_spec.style, fix, control=fix_spec.control) if fix is not None else None
+        fixer = build_stylizer(fix_spec.model, fix_spec.style, fix, control=fix_spec.control, cancel=cancel) if fix is not None else None
         decoding = job.timeline() is None  # a resumed job has its source frames: no decode stage to show
         if decoding:
             progress.start("decode", None)
@@ -155,7 +155,7 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         infotext = with_mask_fields(format_infotext(spec, seed=spec.style.seed, size=size), spec.mask)
         if todo:
             stylizer = stylizer or build_stylizer(spec.model, spec.style, spec.mask, method=spec.method, video=spec.video,
-                                                  control=spec.control)
+                                                  control=spec.control, cancel=cancel)
             if caps.prepares is Prepares.KEYS and selection is None:
                 selection = job_keys(job, len(timeline), spec.keys)
             context = MethodContext(stylizer, spec.style, spec.style.seed, previous=job.output_image,

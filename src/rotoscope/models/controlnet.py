@@ -139,9 +139,12 @@ def _load_single_file(path: Path, kind: str, dtype: torch.dtype):
 
 
 def controlnet_pipeline(loaded, units, model_options):
-    """The ControlNet variant of ``loaded``'s pipeline, built from the same components (nothing reloaded)."""
+    """The ControlNet variant of ``loaded``'s pipeline, built from the same components (nothing reloaded);
+    ``loaded.pipe`` itself is left as it was. The factory calls it before building the stylizer."""
     import diffusers
     from diffusers import MultiControlNetModel
+
+    from .speed import pipeline_with
 
     pipe = loaded.pipe
     if loaded.family == "sdxl":
@@ -157,13 +160,6 @@ def controlnet_pipeline(loaded, units, model_options):
     controlnet = nets[0] if len(nets) == 1 else MultiControlNetModel(nets)
     inpaint = isinstance(pipe, diffusers.StableDiffusionInpaintPipeline)
     cls = diffusers.StableDiffusionControlNetInpaintPipeline if inpaint else diffusers.StableDiffusionControlNetImg2ImgPipeline
-    components = {k: v for k, v in pipe.components.items() if k in _init_names(cls)}
-    new = cls(**components, controlnet=controlnet, requires_safety_checker=False)
+    new = pipeline_with(pipe, cls, controlnet=controlnet, requires_safety_checker=False)
     new.set_progress_bar_config(disable=True)
     return new
-
-
-def _init_names(cls) -> set[str]:
-    import inspect
-
-    return set(inspect.signature(cls.__init__).parameters)

@@ -15,8 +15,9 @@ Each piece is its own option (``ModelOptions`` fields) and is measured by
   slicing, VAE slicing + tiling, and on CUDA model CPU offload;
   ``compile``: ``torch.compile`` of the UNet on CUDA.
 
-The step cache (DeepCache idea) lives here too: :class:`StepCache` recomputes
-only the UNet's outermost blocks on the steps between full ones.
+The step cache (DeepCache idea) lives here too: :class:`StepCachedUNet` stands in
+for the UNet and recomputes only its outermost blocks on the steps between full
+ones; :func:`pipeline_with` builds a stylizer's own pipeline around it.
 """
 
 from __future__ import annotations
@@ -227,80 +228,96 @@ def is_turbo_model(name: str) -> bool:
 # ---------------------------------------------------------------- step cache (DeepCache idea)
 
 
-class StepCache:
+class StepCachedUNet(torch.nn.Module):
     """DeepCache (Ma et al., 2023): reuse the UNet's deep features between adjacent steps.
 
-    Every ``interval``-th step runs the whole UNet and keeps the output of the
-    second-to-last up block; the steps between run only ``conv_in``, the first
+    Every ``interval``-th call runs the whole UNet and keeps the output of the
+    second-to-last up block; the calls between run only ``conv_in``, the first
     down block and the last up block (the full-resolution ones) on that cached
-    feature. ``reset()`` at each new frame. SD 1.x / 2.x-shaped UNets only.
+    feature. The pipeline calls the UNet once per denoising step (the CFG pair
+    is one batch), so calls count steps; ``reset()`` at each new frame.
+    SD 1.x / 2.x-shaped UNets only.
+
+    It stands in for the UNet in a pipeline built with it (as ``torch.compile``'s
+    wrapper does): the UNet itself is not changed, so a pipeline that shares it
+    without this wrapper runs the plain UNet. Attributes it does not have itself
+    (``config``, ``dtype``, ``attn_processors``, …) are the UNet's.
     """
 
-    def __init__(self, unet, interval: int) -> None:
-        if getattr(unet.config, "addition_embed_type", None) or getattr(unet.config, "class_embed_type", None):
+    def __init__(self, unet: torch.nn.Module, interval: int) -> None:
+        config = unet.config
+        if getattr(config, "addition_embed_type", None) or getattr(config, "class_embed_type", None):
             raise OptionError("--step-cache works with SD 1.x / 2.x models only (this UNet has extra embeddings).")
+        super().__init__()
         self.unet = unet
         self.interval = max(1, int(interval))
         self.calls = 0
         self.full_calls = 0
         self.cached: torch.Tensor | None = None
-        self._forward = unet.forward
+        # the hook stays on the shared UNet, but records only during this wrapper's own full passes: another
+        # pipeline running the same UNet neither fills nor overwrites this cache
+        self._recording = False
         self._hook = None
         self.attach()
 
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)  # this module's own parameters, buffers and submodules (``unet``)
+        except AttributeError:
+            if name == "unet":  # not set yet (during __init__): no UNet to ask
+                raise
+            return getattr(self.unet, name)
+
     def attach(self) -> None:
+        """Record the deep feature on full passes (on after construction)."""
         if self._hook is None:
             self._hook = self.unet.up_blocks[-2].register_forward_hook(self._keep)
-            self.unet.forward = self.forward
 
-    def _keep(self, module, args, output):
-        self.cached = output
+    def remove(self) -> None:
+        """Stop caching: every call runs the whole UNet until ``attach()``."""
+        if self._hook is not None:
+            self._hook.remove()
+            self._hook = None
+        self.cached = None
+
+    def _keep(self, module, args, output) -> None:
+        if self._recording:
+            self.cached = output
 
     def reset(self) -> None:
         self.calls = 0
         self.cached = None
 
-    def remove(self) -> None:
-        """Back to the plain UNet (``attach()`` installs it again)."""
-        if self._hook is not None:
-            self._hook.remove()
-            self._hook = None
-            self.unet.forward = self._forward
-        self.cached = None
-
     def forward(self, sample, timestep, encoder_hidden_states, *args, **kwargs):
-        full = self.calls % self.interval == 0 or self.cached is None or self.cached.shape[0] != sample.shape[0]
+        full = (self._hook is None or self.calls % self.interval == 0 or self.cached is None
+                or self.cached.shape[0] != sample.shape[0])
         self.calls += 1
+        # ControlNet residuals enter the deep blocks too: those steps always run whole
         if full or args or kwargs.get("down_block_additional_residuals") is not None:
             self.full_calls += 1
-            return self._forward(sample, timestep, encoder_hidden_states, *args, **kwargs)
+            self._recording = True
+            try:
+                return self.unet(sample, timestep, encoder_hidden_states, *args, **kwargs)
+            finally:
+                self._recording = False
         return self._shallow(sample, timestep, encoder_hidden_states, kwargs)
 
     def _shallow(self, sample, timestep, encoder_hidden_states, kwargs):
         from diffusers.models.unets.unet_2d_condition import UNet2DConditionOutput
 
         unet = self.unet
+        cross_attention_kwargs = kwargs.get("cross_attention_kwargs")
         emb = unet.time_embedding(unet.get_time_embed(sample=sample, timestep=timestep), kwargs.get("timestep_cond"))
         if unet.time_embed_act is not None:
             emb = unet.time_embed_act(emb)
         if unet.config.center_input_sample:
             sample = 2 * sample - 1.0
         sample = unet.conv_in(sample)
-        first = unet.down_blocks[0]
-        downsamplers, first.downsamplers = first.downsamplers, None  # its output feeds only the deep part
-        try:
-            if getattr(first, "has_cross_attention", False):
-                hidden, res = first(hidden_states=sample, temb=emb, encoder_hidden_states=encoder_hidden_states,
-                                    cross_attention_kwargs=kwargs.get("cross_attention_kwargs"))
-            else:
-                hidden, res = first(hidden_states=sample, temb=emb)
-        finally:
-            first.downsamplers = downsamplers
-        res = (sample,) + tuple(res)
+        res = (sample,) + _outer_down(unet.down_blocks[0], sample, emb, encoder_hidden_states, cross_attention_kwargs)
         last = unet.up_blocks[-1]
         if getattr(last, "has_cross_attention", False):
             out = last(hidden_states=self.cached, temb=emb, res_hidden_states_tuple=res,
-                       encoder_hidden_states=encoder_hidden_states, cross_attention_kwargs=kwargs.get("cross_attention_kwargs"))
+                       encoder_hidden_states=encoder_hidden_states, cross_attention_kwargs=cross_attention_kwargs)
         else:
             out = last(hidden_states=self.cached, temb=emb, res_hidden_states_tuple=res)
         if unet.conv_norm_out is not None:
@@ -309,3 +326,41 @@ class StepCache:
         if kwargs.get("return_dict", True):
             return UNet2DConditionOutput(sample=out)
         return (out,)
+
+
+def _outer_down(block, hidden: torch.Tensor, emb: torch.Tensor, encoder_hidden_states: torch.Tensor,
+                cross_attention_kwargs: dict | None) -> tuple[torch.Tensor, ...]:
+    """The first down block's residuals: its resnets (and attentions), as ``CrossAttnDownBlock2D`` /
+    ``DownBlock2D`` run them, without the downsampler, whose output feeds only the deep (cached) part."""
+    attentions = getattr(block, "attentions", None) or [None] * len(block.resnets)
+    residuals: tuple[torch.Tensor, ...] = ()
+    for resnet, attn in zip(block.resnets, attentions):
+        hidden = resnet(hidden, emb)
+        if attn is not None:
+            hidden = attn(hidden, encoder_hidden_states=encoder_hidden_states, cross_attention_kwargs=cross_attention_kwargs,
+                          return_dict=False)[0]
+        residuals += (hidden,)
+    return residuals
+
+
+def pipeline_with(pipe, cls=None, **components):
+    """A new pipeline of class ``cls`` (default: ``pipe``'s) from ``pipe``'s components and settings, with
+    ``components`` in place of its own (nothing is copied or reloaded; ``pipe`` itself is left as it was).
+
+    Each stylizer builds its pipeline this way, whole (its scheduler, its UNet or step-cached UNet, its
+    ControlNet), instead of changing a pipeline that other stylizers may share.
+    """
+    import inspect
+
+    cls = cls or type(pipe)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    kwargs = {k: v for k, v in pipe.components.items() if k in accepted}
+    # settings the pipeline was made with (requires_safety_checker, SDXL's force_zeros_for_empty_prompt, …)
+    kwargs.update({k: v for k, v in pipe.config.items() if k in accepted and k not in kwargs and not k.startswith("_")})
+    kwargs.update(components)
+    new = cls(**kwargs)
+    new.set_progress_bar_config(**getattr(pipe, "_progress_bar_config", {}))
+    # model CPU offload (--low-memory on CUDA) lives in hooks on the shared models; the pipeline's record of
+    # them (data, no methods) comes along so the new pipeline frees them after a call as the old one did
+    vars(new).update({k: v for k, v in vars(pipe).items() if k in ("_all_hooks", "_offload_device", "_offload_gpu_id")})
+    return new

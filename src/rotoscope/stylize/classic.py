@@ -9,12 +9,14 @@ fixed seed does with a diffusion model.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import cv2
 import numpy as np
 
 from ..errors import OptionError
+from ..progress import check_cancel
 
 # Below this denoising strength the filtered frame is blended with the
 # source; at or above it the look is applied in full.
@@ -62,18 +64,20 @@ STYLES: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
 class ClassicStylizer:
     """``--model classic:NAME``: an OpenCV filter behind the Stylizer seam."""
 
-    def __init__(self, style: str, strength: float) -> None:
+    def __init__(self, style: str, strength: float, *, cancel: threading.Event | None = None) -> None:
         if style not in STYLES:
             raise OptionError(f"classic style {style!r} is not known; use one of: " + ", ".join(f"classic:{s}" for s in STYLES) + ".")
         self.style = style
         self.filter = STYLES[style]
-        self.strength = strength
+        self.strength = strength  # used when a call passes no strength
         self.name = f"classic:{style}"
+        self.cancel = cancel  # checked before each frame (a frame takes a fraction of a second)
 
-    def stylize(self, frames, *, seed, indices=None, init=None, mask=None, control=None):
+    def stylize(self, frames, *, seed, strength=None, indices=None, init=None, mask=None, control=None):
         out = []
-        amount = min(1.0, self.strength / FULL_EFFECT_STRENGTH)
+        amount = min(1.0, (self.strength if strength is None else strength) / FULL_EFFECT_STRENGTH)
         for i, frame in enumerate(frames):
+            check_cancel(self.cancel)
             base = init[i] if init is not None else frame
             styled = self.filter(np.ascontiguousarray(base[..., :3]), _params(seed))
             if amount < 1:

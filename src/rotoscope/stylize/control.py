@@ -377,13 +377,3 @@ def read_control_fields(params: dict[str, str]) -> list[ControlOptions]:
                                     image_dir=parts.get("Image dir")))
     return units
 
-
-def attach(stylizer, units: list[ControlOptions], model_options) -> None:
-    """Give a diffusers stylizer ControlNet guidance: its pipeline becomes the ControlNet variant built from
-    the same components (nothing reloaded), and ``stylizer.control`` makes the control images."""
-    from ..models.controlnet import controlnet_pipeline
-
-    control = ControlUnits(units)
-    loaded = stylizer.loaded
-    loaded.pipe = stylizer.pipe = controlnet_pipeline(loaded, units, model_options)
-    stylizer.control = control

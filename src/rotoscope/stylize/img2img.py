@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from PIL import Image
@@ -9,10 +12,15 @@ from PIL import Image
 from ..core.resize import resize
 from ..models.loader import LoadedModel
 from ..models.samplers import make_scheduler
+from ..models.speed import StepCachedUNet, pipeline_with
 from ..notices import notice
+from ..progress import check_cancel
 from .options import StyleOptions
 from .resize import processing_size
 from .speed import FrameReuse, note_schedule
+
+if TYPE_CHECKING:
+    from .control import ControlUnits
 
 # CLIP reads 77 tokens including start and end: 75 are the user's.
 PROMPT_TOKENS = 75
@@ -26,19 +34,25 @@ class DiffusersImg2Img:
     from the same initial noise, as a fixed seed does in the web UI.
     """
 
-    def __init__(self, loaded: LoadedModel, style: StyleOptions) -> None:
+    def __init__(self, loaded: LoadedModel, style: StyleOptions, *, pipe=None, control: ControlUnits | None = None,
+                 cancel: threading.Event | None = None) -> None:
+        """Build the stylizer whole: its own pipeline (``pipe``, default ``loaded.pipe``: the ControlNet variant
+        when ``control`` is given, see the factory) with the job's sampler and, with ``style.step_cache`` > 1,
+        the step-cached UNet in place of the UNet. ``cancel``, when set, stops a frame within one denoising step."""
         self.loaded = loaded
-        self.pipe = loaded.pipe
         self.style = style
         self.name = loaded.name
-        self.strength = style.strength  # a per-call knob: preview sweeps it on one loaded model
-        self.pipe.scheduler = make_scheduler(style.sampler, self.pipe.scheduler.config, spacing=style.timestep_spacing)
-        self.reuse = FrameReuse(style.reuse_threshold)  # similar-frame reuse (off at 0)
-        self.step_cache = None  # DeepCache-style step reuse (models/speed.py StepCache), with style.step_cache > 1
+        self.strength = style.strength  # used when a call passes no strength (preview sweeps it per call)
+        self.control = control  # ControlNet units (stylize/control.py); ``control`` per call overrides their annotators
+        self.cancel = cancel
+        base = pipe if pipe is not None else loaded.pipe
+        self.step_cache: StepCachedUNet | None = None  # DeepCache-style step reuse, with style.step_cache > 1
+        unet = base.unet
         if style.step_cache > 1:
-            from ..models.speed import StepCache
-
-            self.step_cache = StepCache(self.pipe.unet, style.step_cache)
+            unet = self.step_cache = StepCachedUNet(base.unet, style.step_cache)
+        scheduler = make_scheduler(style.sampler, base.scheduler.config, spacing=style.timestep_spacing)
+        self.pipe = pipeline_with(base, scheduler=scheduler, unet=unet)
+        self.reuse = FrameReuse(style.reuse_threshold)  # similar-frame reuse (off at 0)
         self._scheduled: dict[float, int] = {}
         self.size: tuple[int, int] | None = None
         self._embeds: dict[str, torch.Tensor] | None = None
@@ -91,41 +105,52 @@ class DiffusersImg2Img:
         seeds = [seed] * len(indices) if self.style.noise == "shared" else [(seed + i) % 2**32 for i in indices]
         return [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
 
-    def stylize(self, frames, *, seed, indices=None, init=None, mask=None, control=None):
+    def stylize(self, frames, *, seed, strength=None, indices=None, init=None, mask=None, control=None):
+        strength = self.strength if strength is None else float(strength)
+        check_cancel(self.cancel)
         indices = indices if indices is not None else list(range(len(frames)))
         first = frames[0]
         if self.size is None:
             self.size = processing_size(first.shape[1], first.shape[0], self.style.width, self.style.height)
         bases = init if init is not None else frames
         images = [resize(np.ascontiguousarray(b[..., :3]), self.size, self.style.resize_mode) for b in bases]
-        key = (seed, self.strength)
+        key = (seed, strength)
         plan = self.reuse.plan(images, key)  # similar-frame reuse (stylize/speed.py): None = compute
         todo = [i for i, p in enumerate(plan) if p is None]
         if len(todo) < len(images):
             pick = lambda items: None if items is None else [items[i] for i in todo]  # noqa: E731
-            computed = self.stylize(pick(frames), seed=seed, indices=pick(indices), init=pick(init), mask=pick(mask),
-                                    control=pick(control)) if todo else []
+            computed = self.stylize(pick(frames), seed=seed, strength=strength, indices=pick(indices), init=pick(init),
+                                    mask=pick(mask), control=pick(control)) if todo else []
             return self.reuse.fill(images, plan, dict(zip(todo, computed)), key)
         if self.step_cache is not None:
             self.step_cache.reset()
-        if self.strength not in self._scheduled:  # ≥ 1 denoising step even at low strength (noticed once)
-            self._scheduled[self.strength] = note_schedule(self.style.steps, self.strength)
+        if strength not in self._scheduled:  # ≥ 1 denoising step even at low strength (noticed once)
+            self._scheduled[strength] = note_schedule(self.style.steps, strength)
         with torch.inference_mode(), self._attention_frame():
             result = self.pipe(
                 image=[Image.fromarray(img) for img in images],
-                strength=self.strength,
-                num_inference_steps=self._scheduled[self.strength],
+                strength=strength,
+                num_inference_steps=self._scheduled[strength],
                 guidance_scale=self.style.cfg_scale,
                 generator=self.generators(seed, indices),
                 output_type="np",
                 **self._prompt_kwargs(len(images)),
                 **self._control_kwargs(frames, indices, control),
+                **self.step_callback(),
             ).images
         out = [np.clip(np.rint(r * 255), 0, 255).astype(np.uint8) for r in result]
         return self.reuse.fill(images, plan, dict(enumerate(out)), key) if self.reuse.active else out
 
-    #: ControlNet units (stylize/control.py ControlUnits), once attached; ``control`` per frame overrides the annotators
-    control = None
+    def step_callback(self) -> dict:
+        """diffusers' per-step callback, when there is a cancel event: it raises ``Cancelled`` after the step
+        in which the event was set, so a cancelled frame stops within one step instead of running to its end."""
+        if self.cancel is None:
+            return {}
+        return {"callback_on_step_end": self._check_cancel_after_step}
+
+    def _check_cancel_after_step(self, pipe, step: int, timestep, tensors: dict) -> dict:
+        check_cancel(self.cancel)
+        return {}  # no tensor changed
 
     def _control_kwargs(self, frames, indices, control) -> dict:
         if self.control is None:

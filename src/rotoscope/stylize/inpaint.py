@@ -25,7 +25,9 @@ stays exact). An empty mask leaves the frame unchanged, with a notice.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -34,12 +36,16 @@ from PIL import Image
 from ..core.resize import resize
 from ..models.loader import LoadedModel
 from ..notices import notice
+from ..progress import check_cancel
 from .img2img import DiffusersImg2Img
 from .mask_options import MaskOptions
 from .masking import blur_mask, composite, fill, only_masked_region
 from .options import StyleOptions
 from .resize import processing_size
 from .speed import schedule_steps
+
+if TYPE_CHECKING:
+    from .control import ControlUnits
 
 
 @dataclass
@@ -110,8 +116,9 @@ def _rgb(image: np.ndarray) -> np.ndarray:
 class DiffusersInpaint(DiffusersImg2Img):
     """One loaded inpaint pipeline (9- or 4-channel UNet), reused for every frame of a job."""
 
-    def __init__(self, loaded: LoadedModel, style: StyleOptions, mask: MaskOptions) -> None:
-        super().__init__(loaded, style)
+    def __init__(self, loaded: LoadedModel, style: StyleOptions, mask: MaskOptions, *, pipe=None,
+                 control: ControlUnits | None = None, cancel: threading.Event | None = None) -> None:
+        super().__init__(loaded, style, pipe=pipe, control=control, cancel=cancel)
         self.mask_options = mask
         self._sizes: dict[tuple[int, int], tuple[int, int]] = {}
 
@@ -121,7 +128,9 @@ class DiffusersInpaint(DiffusersImg2Img):
             self._sizes[key] = processing_size(key[0], key[1], self.style.width, self.style.height)
         return self._sizes[key]
 
-    def stylize(self, frames, *, seed, indices=None, init=None, mask=None, control=None):
+    def stylize(self, frames, *, seed, strength=None, indices=None, init=None, mask=None, control=None):
+        strength = self.strength if strength is None else float(strength)
+        check_cancel(self.cancel)
         indices = indices if indices is not None else list(range(len(frames)))
         results: list[np.ndarray | None] = [None] * len(frames)
         groups: dict[tuple[int, int], list[Prepared]] = {}
@@ -140,12 +149,13 @@ class DiffusersInpaint(DiffusersImg2Img):
                 item.control = [_like_image(c, item, size, self.style.resize_mode) for c in full]
             groups.setdefault(size, []).append(item)
         for size, items in groups.items():
-            generated = self._run(items, size, seed, [indices[it.slot] for it in items])
+            generated = self._run(items, size, seed, [indices[it.slot] for it in items], strength)
             for item, image in zip(items, generated):
                 results[item.slot] = paste_back(item, image, self.style.resize_mode)
         return results  # type: ignore[return-value]
 
-    def _run(self, items: list[Prepared], size: tuple[int, int], seed: int, indices: list[int]) -> list[np.ndarray]:
+    def _run(self, items: list[Prepared], size: tuple[int, int], seed: int, indices: list[int],
+             strength: float) -> list[np.ndarray]:
         w, h = size
         pipe = self.pipe
         images = [Image.fromarray(it.image) for it in items]
@@ -159,14 +169,15 @@ class DiffusersInpaint(DiffusersImg2Img):
                 mask_image=masks,
                 height=h,
                 width=w,
-                strength=self.strength,
-                num_inference_steps=schedule_steps(self.style.steps, self.strength),  # ≥ 1 step (stylize/speed.py)
+                strength=strength,
+                num_inference_steps=schedule_steps(self.style.steps, strength),  # ≥ 1 step (stylize/speed.py)
                 guidance_scale=self.style.cfg_scale,
                 generator=self.generators(seed, indices),
                 output_type="np",
                 **kwargs,
                 **self._prompt_kwargs(len(items)),
                 **(self.control.pipe_kwargs([it.control for it in items], size) if self.control is not None else {}),
+                **self.step_callback(),
             ).images
         return [np.clip(np.rint(r * 255), 0, 255).astype(np.uint8) for r in result]
 
@@ -214,7 +225,7 @@ class ClassicInpaint:
     def strength(self, value: float) -> None:
         self.classic.strength = value
 
-    def stylize(self, frames, *, seed, indices=None, init=None, mask=None, control=None):
+    def stylize(self, frames, *, seed, strength=None, indices=None, init=None, mask=None, control=None):
         indices = indices if indices is not None else list(range(len(frames)))
         out = []
         for i, frame in enumerate(frames):
@@ -227,7 +238,7 @@ class ClassicInpaint:
             blurred = blur_mask(m, self.mask_options.mask_blur)
             alpha = blurred if self.mask_options.inpaint_area == "only-masked" else np.clip(blurred.astype(np.int32) * 2, 0, 255).astype(np.uint8)
             start = [_rgb(init[i])] if init is not None else None
-            (styled,) = self.classic.stylize([base], seed=seed, indices=[indices[i]], init=start)
+            (styled,) = self.classic.stylize([base], seed=seed, strength=strength, indices=[indices[i]], init=start)
             out.append(composite(styled, base, alpha))
         return out
 

@@ -5,8 +5,9 @@
   so exactly one step runs, instead of failing;
 - :class:`FrameReuse`: a frame whose source barely differs from the source of
   the last frame actually computed takes that frame's output (off by default);
-- the step cache (DeepCache idea) is ``models.speed.StepCache``, installed by
-  the stylizer when ``StyleOptions.step_cache`` > 1.
+- the step cache (DeepCache idea) is ``models.speed.StepCachedUNet``: with
+  ``StyleOptions.step_cache`` > 1 the stylizer's pipeline is built with it in
+  place of the UNet.
 
 The prompt embedding is computed once per job by the stylizer itself
 (``DiffusersImg2Img._prompt_kwargs``), and with guidance ≤ 1 no negative

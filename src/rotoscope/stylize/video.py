@@ -8,6 +8,8 @@ a job ran in one go or was killed and resumed.
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +21,7 @@ from ..methods.video_options import VideoOptions
 from ..models.loader import LoadedModel
 from ..models.options import ModelOptions
 from ..models.samplers import make_scheduler
+from ..progress import check_cancel
 from .options import StyleOptions
 from .resize import processing_size
 
@@ -29,31 +32,48 @@ def _to_uint8(pixels: torch.Tensor) -> list[np.ndarray]:
     return [np.ascontiguousarray(a) for a in array]
 
 
-def _framewise_noise(scheduler, generators: list[torch.Generator]):
-    """Make an ancestral sampler draw its per-step noise frame by frame, from each frame's own generator.
+class FramewiseStep:
+    """A scheduler whose ``step`` draws the sampler's noise frame by frame, from each frame's own generator.
 
     diffusers' video pipelines pass one generator for the whole 1×C×F×h×w latent, so every frame
     gets different step noise even when the initial noise is shared; gif2gif's frames each
     have their own generator. Frames are moved into the batch dimension for the step (it is
-    elementwise) with a list of generators, one a frame. Samplers without step noise are left alone.
+    elementwise) with a list of generators, one a frame (``frame_generators``, set per window).
+    Mixed in before a diffusers scheduler class by :func:`framewise_scheduler`.
     """
-    import inspect
 
-    original = scheduler.step
-    if "generator" not in inspect.signature(original).parameters:
-        return None
+    #: one generator per frame of the next window; None: the scheduler's own step, unchanged
+    frame_generators: list[torch.Generator] | None = None
 
-    def step(model_output, timestep, sample, *args, **kwargs):
+    # No ``generator`` in this signature: diffusers inspects it and so passes none of its own (its one
+    # generator would draw every frame's noise from one stream); the frames' generators are used instead.
+    def step(self, model_output, timestep, sample, *args, **kwargs):
+        generators = self.frame_generators
+        if generators is None or sample.ndim != 5:
+            return super().step(model_output, timestep, sample, *args, **kwargs)
         b, c, f, h, w = sample.shape
         flat = lambda x: x.permute(0, 2, 1, 3, 4).reshape(b * f, c, h, w)  # noqa: E731
+        want_dict = kwargs.get("return_dict", True)
         kwargs["generator"] = generators
         kwargs["return_dict"] = True
-        out = original(flat(model_output), timestep, flat(sample), *args, **kwargs)
+        out = super().step(flat(model_output), timestep, flat(sample), *args, **kwargs)
         out.prev_sample = out.prev_sample.reshape(b, f, c, h, w).permute(0, 2, 1, 3, 4)
-        return out
+        return out if want_dict else (out.prev_sample,)
 
-    scheduler.step = step
-    return step
+
+@functools.cache
+def _framewise_class(cls: type) -> type:
+    return type(f"Framewise{cls.__name__}", (FramewiseStep, cls), {"__module__": __name__, "__doc__": FramewiseStep.__doc__})
+
+
+def framewise_scheduler(scheduler):
+    """``scheduler`` as its :class:`FramewiseStep` subclass (same config); samplers without step noise
+    (no ``generator`` in their ``step``) are returned as they are."""
+    import inspect
+
+    if "generator" not in inspect.signature(type(scheduler).step).parameters:
+        return scheduler
+    return _framewise_class(type(scheduler)).from_config(scheduler.config)
 
 
 class AnimateDiffStylizer:
@@ -68,22 +88,26 @@ class AnimateDiffStylizer:
     every frame; ``per-frame``: seed + index), so windows do not depend on each other's noise.
     """
 
-    def __init__(self, loaded: LoadedModel, style: StyleOptions, video: VideoOptions, adapter: str) -> None:
+    def __init__(self, loaded: LoadedModel, style: StyleOptions, video: VideoOptions, adapter: str, *,
+                 cancel: threading.Event | None = None) -> None:
+        from ..models.speed import pipeline_with
+
         self.loaded = loaded
-        self.pipe = loaded.pipe
         self.style = style
         self.video = video
         self.adapter = adapter
         self.name = loaded.name
-        self.strength = style.strength
-        self.pipe.scheduler = make_scheduler(style.sampler, self.pipe.scheduler.config)
+        self.strength = style.strength  # used when a call passes no strength
+        self.cancel = cancel  # checked after every denoising step
+        scheduler = framewise_scheduler(make_scheduler(style.sampler, loaded.pipe.scheduler.config))
+        self.pipe = pipeline_with(loaded.pipe, scheduler=scheduler)
         self.size: tuple[int, int] | None = None
         self._embeds: dict[str, torch.Tensor] | None = None
 
     # -- the Stylizer protocol: a batch of frames is one window without anchors
-    def stylize(self, frames, *, seed, indices=None, init=None, mask=None, control=None):
+    def stylize(self, frames, *, seed, strength=None, indices=None, init=None, mask=None, control=None):
         indices = indices if indices is not None else list(range(len(frames)))
-        return self.animate(list(init if init is not None else frames), seed=seed, indices=indices)
+        return self.animate(list(init if init is not None else frames), seed=seed, indices=indices, strength=strength)
 
     def infotext_fields(self) -> dict[str, str]:
         return {"Motion adapter": self.adapter, "Context": f"{self.video.context_length}/{self.video.context_overlap}"}
@@ -127,10 +151,12 @@ class AnimateDiffStylizer:
         return out
 
     def animate(self, sources: Sequence[np.ndarray | None], *, seed: int, indices: Sequence[int],
-                anchors: dict[int, np.ndarray] | None = None) -> list[np.ndarray]:
+                anchors: dict[int, np.ndarray] | None = None, strength: float | None = None) -> list[np.ndarray]:
         """Stylise one window. ``sources[p]`` is the source frame at window position p (None
         where ``anchors`` holds the finished output); returns the outputs of the non-anchor
         positions, in order."""
+        strength = self.strength if strength is None else float(strength)
+        check_cancel(self.cancel)
         anchors = anchors or {}
         new = [p for p in range(len(sources)) if p not in anchors]
         if not new:
@@ -143,17 +169,18 @@ class AnimateDiffStylizer:
                          self.style.resize_mode) for p in range(len(sources))]
         from .speed import schedule_steps  # ≥ 1 denoising step at low strength
 
-        pipe, scheduler, steps = self.pipe, self.pipe.scheduler, schedule_steps(self.style.steps, self.strength)
+        pipe, scheduler, steps = self.pipe, self.pipe.scheduler, schedule_steps(self.style.steps, strength)
         with torch.inference_mode():
             x0 = self._encode(images)
             noise = self._noise(seed, indices, tuple(x0.shape[1:2]) + tuple(x0.shape[3:]))
             scheduler.set_timesteps(steps, device=self.loaded.device)
-            start = max(steps - min(int(steps * self.strength), steps), 0)
+            start = max(steps - min(int(steps * strength), steps), 0)
             timesteps = scheduler.timesteps[start * scheduler.order :]
             latents = scheduler.add_noise(x0, noise, timesteps[:1])
             pinned = sorted(anchors)
 
             def pin(_pipe, i, _t, tensors):
+                check_cancel(self.cancel)  # stops the window within one step
                 latents = tensors["latents"]
                 if pinned:
                     if i + 1 < len(timesteps):
@@ -163,17 +190,14 @@ class AnimateDiffStylizer:
                     latents[:, :, pinned] = target.to(latents.dtype)
                 return {"latents": latents}
 
-            step = _framewise_noise(scheduler, self._generators(seed, indices))
-            try:
-                result = pipe(
-                    latents=latents, strength=self.strength, num_inference_steps=steps,
-                    guidance_scale=self.style.cfg_scale, height=height, width=width,
-                    generator=torch.Generator().manual_seed((seed + indices[0]) % 2**32), output_type="latent",
-                    callback_on_step_end=pin, decode_chunk_size=self.video.decode_chunk, **self._prompt(),
-                ).frames
-            finally:
-                if step is not None:
-                    del scheduler.step  # back to the class's own step
+            if isinstance(scheduler, FramewiseStep):
+                scheduler.frame_generators = self._generators(seed, indices)
+            result = pipe(
+                latents=latents, strength=strength, num_inference_steps=steps,
+                guidance_scale=self.style.cfg_scale, height=height, width=width,
+                generator=torch.Generator().manual_seed((seed + indices[0]) % 2**32), output_type="latent",
+                callback_on_step_end=pin, decode_chunk_size=self.video.decode_chunk, **self._prompt(),
+            ).frames
             return self._decode(result[:, :, new])
 
 
@@ -181,7 +205,8 @@ class StableVideoStylizer:
     """Stable Video Diffusion: a still in, ``video_frames`` frames out; txt2img makes the still
     when there is none (:meth:`make_still`, with the job's SD model)."""
 
-    def __init__(self, loaded: LoadedModel, style: StyleOptions, video: VideoOptions, model: ModelOptions) -> None:
+    def __init__(self, loaded: LoadedModel, style: StyleOptions, video: VideoOptions, model: ModelOptions, *,
+                 cancel: threading.Event | None = None) -> None:
         self.loaded = loaded
         self.pipe = loaded.pipe
         self.style = style
@@ -189,9 +214,14 @@ class StableVideoStylizer:
         self.model = model
         self.name = loaded.name
         self.strength = style.strength  # unused: SVD starts from noise, conditioned on the still
+        self.cancel = cancel  # checked after every denoising step (SVD and the txt2img still)
         self.size: tuple[int, int] | None = None
 
-    def stylize(self, frames, *, seed, indices=None, init=None, mask=None, control=None):
+    def _check_cancel_after_step(self, pipe, step: int, timestep, tensors: dict) -> dict:
+        check_cancel(self.cancel)
+        return {}  # no tensor changed
+
+    def stylize(self, frames, *, seed, strength=None, indices=None, init=None, mask=None, control=None):
         return self.animate_still(frames[0], seed=seed)
 
     def infotext_fields(self) -> dict[str, str]:
@@ -205,12 +235,14 @@ class StableVideoStylizer:
         width, height = self.size
         still = Image.fromarray(resize(np.ascontiguousarray(image[..., :3]), self.size, self.style.resize_mode))
         v = self.video
+        check_cancel(self.cancel)
         with torch.inference_mode():
             frames = self.pipe(
                 still, height=height, width=width, num_frames=v.video_frames, num_inference_steps=self.style.steps,
                 min_guidance_scale=1.0, max_guidance_scale=v.video_cfg, fps=v.video_fps, motion_bucket_id=v.motion_bucket,
                 noise_aug_strength=v.noise_aug, decode_chunk_size=v.decode_chunk,
                 generator=torch.Generator().manual_seed(seed), output_type="np",
+                callback_on_step_end=self._check_cancel_after_step,
             ).frames[0]
         return [np.clip(np.rint(f * 255), 0, 255).astype(np.uint8) for f in frames]
 
@@ -228,22 +260,25 @@ class StableVideoStylizer:
         kwargs = {}
         if base.family != "sdxl":
             kwargs["clip_skip"] = (style.clip_skip - 1) or None
+        check_cancel(self.cancel)
         with torch.inference_mode():
             image = pipe(prompt=style.prompt, negative_prompt=style.negative_prompt or None, width=size[0], height=size[1],
                          num_inference_steps=style.steps, guidance_scale=style.cfg_scale,
-                         generator=torch.Generator().manual_seed(seed), output_type="np", **kwargs).images[0]
+                         generator=torch.Generator().manual_seed(seed), output_type="np",
+                         callback_on_step_end=self._check_cancel_after_step, **kwargs).images[0]
         del pipe, base
         return np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
 
 
-def build_video_stylizer(method: str, model: ModelOptions, style: StyleOptions, video: VideoOptions):
+def build_video_stylizer(method: str, model: ModelOptions, style: StyleOptions, video: VideoOptions, *,
+                         cancel: threading.Event | None = None):
     """The model-side video methods' stylizer, loaded once for the job."""
     if method == "animatediff":
         from ..models.video import load_animatediff
 
         loaded, adapter = load_animatediff(model, video.motion_adapter)
-        return AnimateDiffStylizer(loaded, style, video, adapter)
+        return AnimateDiffStylizer(loaded, style, video, adapter, cancel=cancel)
     from ..models.video import load_svd, svd_for
 
     loaded = load_svd(svd_for(video.video_model, model.model), model.device, model.dtype)
-    return StableVideoStylizer(loaded, style, video, model)
+    return StableVideoStylizer(loaded, style, video, model, cancel=cancel)
