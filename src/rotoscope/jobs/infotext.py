@@ -31,10 +31,6 @@ from .table import by_name, job_options
 _PAIR = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 
 
-def _fmt_number(value: float) -> str:
-    return f"{value:g}"
-
-
 def _quote(value: str) -> str:
     return json.dumps(value) if any(c in value for c in ',:"\n') else value
 

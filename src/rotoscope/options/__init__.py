@@ -148,10 +148,15 @@ class Option:
 
     def read_list(self, value: Any) -> list:
         """A list option's value from one text (split on ``split``) or a list; each text item parsed."""
-        if isinstance(value, str):
-            items = [p.strip() for p in value.split(self.split)] if self.split else [value.strip()]
-            value = [item for item in items if item]
-        return [self.parse(item) if self.parse is not None and isinstance(item, str) else item for item in value]
+        texts = [value] if isinstance(value, str) else list(value)
+        items: list = []
+        for item in texts:  # "a,b" given once, or "--consistency a --consistency b", or both
+            if isinstance(item, str):
+                parts = [p.strip() for p in item.split(self.split)] if self.split else [item.strip()]
+                items.extend(self.parse(p) if self.parse is not None else p for p in parts if p)
+            else:
+                items.append(item)
+        return items
 
     def check(self, value: Any) -> None:
         """Type, choices and range of one value; the message names the flag, the value and what is allowed."""

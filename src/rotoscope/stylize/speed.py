@@ -30,12 +30,6 @@ def schedule_steps(steps: int, strength: float) -> int:
     return n
 
 
-def denoising_steps(steps: int, strength: float) -> int:
-    """How many UNet steps img2img runs (as diffusers' ``get_timesteps``)."""
-    n = schedule_steps(steps, strength)
-    return min(int(n * strength), n)
-
-
 def note_schedule(steps: int, strength: float) -> int:
     n = schedule_steps(steps, strength)
     if n != steps:
