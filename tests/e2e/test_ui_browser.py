@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image
 
 from rotoscope.jobs.table import lookup
-from tests.e2e.conftest import set_option
+from tests.e2e.conftest import open_panel, set_option
 
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "ui.png"
 
@@ -116,6 +116,7 @@ def test_method_options_follow_the_method(ui_page, ui_server, sample_clip, shots
     shots("02-keyframes-run", page)
 
     set_options(page, method="animatediff")
+    open_panel(page, "Video")
     page.locator("#opt-context_length").wait_for(state="visible")
     assert not page.locator("#opt-keys").is_visible()
 
@@ -144,7 +145,7 @@ def test_paint_mask(ui_page, ui_server, sample_clip, shots):
     assert ui_server.jobs_dir.resolve() in path.resolve().parents  # kept in the jobs folder
     with Image.open(path) as mask:
         assert mask.mode == "L"
-        values = set(mask.getdata())
+        values = set(mask.get_flattened_data())
     assert values <= {0, 255} and 255 in values and 0 in values  # painted stroke white, the rest black
     page.wait_for_selector("#mask-crop img")  # the frame with the mask tinted and the "only masked" crop box
 

@@ -18,7 +18,6 @@ from rotoscope import api
 from rotoscope.jobs.spec import JobSpec
 from rotoscope.jobs.table import job_options, lookup, panels
 from rotoscope.options import Option
-from rotoscope.ui.controls import kind
 from tests.e2e.conftest import open_panel, set_option, shown_spec, upload_source
 
 #: values for the free-text options, and light ones for the media options (the page converts the clip as they

@@ -79,6 +79,14 @@ def mask_png(editor_value) -> bytes | None:
     return buffer.getvalue()
 
 
+def _names_a_file(text: str) -> bool:
+    """Does ``text`` (a --from value) name an existing file, rather than being pasted infotext?"""
+    try:
+        return "\n" not in text and Path(text).exists()
+    except OSError:  # a long single line of infotext is no file name
+        return False
+
+
 class Runs:
     """Cancel switches of the runs in progress, by browser session and by job name."""
 
@@ -151,7 +159,7 @@ class UI:
         if mask and self.ws.jobs_dir not in Path(mask).resolve().parents:
             options["mask"] = self.ws.keep_upload([mask])
         source = options.get("from_")
-        if isinstance(source, str) and "\n" not in source and Path(source).exists():
+        if isinstance(source, str) and _names_a_file(source):
             options["from_"] = str(self.ws.inside(source))
         return options
 
