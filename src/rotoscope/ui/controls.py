@@ -8,12 +8,13 @@ declared defaults, by option name, ready for :func:`rotoscope.api.build_spec` â€
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import gradio as gr
 
-from ..jobs.table import lookup, panels
+from .. import api
 from ..media.options import OUTPUT_FORMATS
 from ..options import Option
 
@@ -25,6 +26,24 @@ DEFAULT_FORMATS = ["gif", "mp4"]
 OPEN_PANELS = ("Method", "Look")
 _ACRONYMS = {"cfg": "CFG", "fps": "FPS", "crf": "CRF", "vae": "VAE", "lora": "LoRA", "lcm": "LCM"}
 _NONE = "â€”"  # the label of "not given" in the dropdown of an option that may be left unset
+
+
+@functools.cache
+def options() -> dict[str, Option]:
+    """Every job option by name, in the table's order (panel by panel), as the API facade lists them."""
+    return {info.key: info for info in api.options_table()}
+
+
+def lookup(name: str) -> Option:
+    return options()[name]
+
+
+def panels() -> dict[str, list[Option]]:
+    """The options by panel, in table order."""
+    grouped: dict[str, list[Option]] = {}
+    for info in options().values():
+        grouped.setdefault(info.panel, []).append(info)
+    return grouped
 
 
 def kind(info: Option) -> str:
