@@ -112,3 +112,96 @@ def shots(request):
         return path
 
     return take
+
+
+# -- driving the settings column: every control is made from an option's declaration (rotoscope.ui.controls) -----
+
+
+def open_panel(page, panel: str) -> None:
+    """Unfold a settings panel (an accordion) if it is folded."""
+    button = page.locator(f"#panel-{panel.lower()} > button.label-wrap").first
+    button.wait_for(state="visible")
+    if "open" not in (button.get_attribute("class") or "").split():
+        button.click()
+
+
+def choose(page, elem_id: str, label: str) -> None:
+    """Open a dropdown and click one of its options (typing races the list's filtering)."""
+    box = page.locator(f"#{elem_id} input").first
+    box.evaluate("e => e.blur()")  # the list opens on focus: a box still focused from the last pick stays shut
+    box.click()
+    page.locator(f"#{elem_id} li[role=option][aria-label='{label}']").first.click()
+
+
+def set_option(page, info, value) -> None:
+    """Set one option's control to ``value`` as a person would: click, pick, type (then leave the box)."""
+    from rotoscope.ui.controls import kind
+
+    open_panel(page, info.panel)
+    elem_id = f"opt-{info.key}"
+    root = page.locator(f"#{elem_id}")
+    root.wait_for(state="visible")
+    match kind(info):
+        case "radio":
+            root.locator(f"input[type=radio][value='{value}']").check()
+        case "dropdown":
+            choose(page, elem_id, value)
+            page.wait_for_function("([id, v]) => document.querySelector(`#${id} input`)?.value === v", arg=[elem_id, value])
+        case "model":  # the model box also takes any hub id, folder or file: typed
+            box = root.locator("input").first
+            box.fill(value)
+            box.press("Enter")
+            box.press("Tab")
+        case "multiselect":
+            for item in value:
+                choose(page, elem_id, item)
+            page.keyboard.press("Escape")
+        case "checkbox":
+            root.locator("input[type=checkbox]").set_checked(value)
+        case "outputs":
+            for fmt in info_formats():
+                root.get_by_label(fmt, exact=True).set_checked(fmt in value)
+        case "file":
+            root.locator("input[type=file]").set_input_files(str(value))
+        case "slider" | "number":
+            box = root.locator("input[type=number]").first
+            box.fill(str(value))
+            box.press("Tab")
+        case "lines":
+            box = root.locator("textarea").first
+            box.fill("\n".join(value))
+            box.press("Tab")
+        case _:
+            box = root.locator("textarea, input").first
+            box.fill(str(value))
+            box.press("Tab")
+
+
+def info_formats() -> tuple[str, ...]:
+    from rotoscope.ui.controls import FORMATS
+
+    return FORMATS
+
+
+def upload_source(page, clip: Path) -> None:
+    """Upload a clip on the Source tab and wait for its converted preview."""
+    page.get_by_role("tab", name="Source", exact=True).click()
+    page.locator("#source-upload input[type=file]").set_input_files(str(clip))
+    page.wait_for_function("() => /\\d+ frames/.test(document.querySelector('#clip-info')?.innerText || '')")
+
+
+def shown_spec(page) -> dict:
+    """Click "Show job settings" on the Run tab and read the JobSpec the page built (an error shown instead
+    fails with its message)."""
+    import json
+
+    page.get_by_role("tab", name="Run", exact=True).click()
+    box = page.locator("#job-settings textarea")
+    old = box.input_value() if box.count() else ""
+    page.click("#show-spec")
+    page.wait_for_function(
+        "old => { const v = document.querySelector('#job-settings textarea')?.value || '';"
+        " return (v.startsWith('{') && v !== old) || document.querySelector('[data-testid=toast-body]'); }", arg=old)
+    toast = page.locator("[data-testid=toast-body]")
+    assert not toast.count(), f"the page showed an error: {toast.first.inner_text()}"
+    return json.loads(box.input_value())

@@ -25,7 +25,7 @@ def test_probe_and_convert(client, sample_clip):
 
     facts = client.predict(handle_file(str(sample_clip)), api_name="/probe")
     assert facts["frame_count"] == 217 and (facts["width"], facts["height"]) == (640, 480)
-    gif, info = client.predict(handle_file(str(sample_clip)), {"duration": 1, "fps": 10, "scale_width": 96},
+    gif, info = client.predict(handle_file(str(sample_clip)), {"duration": 1, "fps": 10, "width": 96},
                                api_name="/convert")
     with Image.open(gif) as image:
         assert image.n_frames == 10 == info["frames"] and image.size == (96, 72)
@@ -36,7 +36,7 @@ def test_run_returns_the_gif(client, sample_clip):
     from gradio_client import handle_file
 
     options = {"prompt": "ink drawing", "model": "tiny", "seed": 7, "steps": 4, "strength": 0.5,
-               "duration": 1, "fps": 10, "scale_width": 128, "formats": ["gif", "mp4"], "consistency": "color-match"}
+               "duration": 1, "fps": 10, "width": 128, "formats": ["gif", "mp4"], "consistency": "color-match"}
     gif, mp4, result = client.predict(handle_file(str(sample_clip)), None, options, api_name="/run")
     with Image.open(gif) as image:
         assert image.n_frames == 10 and image.size == (128, 96)
@@ -64,7 +64,7 @@ def test_run_takes_the_methods_own_options(client, ui_server, sample_clip):
     from gradio_client import handle_file
 
     options = {"method": "keyframes", "keys": "every:5", "plate": "1x1", "control": "canny:0.5", "model": "tiny",
-               "seed": 3, "steps": 4, "strength": 0.5, "duration": 1, "fps": 10, "scale_width": 128, "formats": ["gif"]}
+               "seed": 3, "steps": 4, "strength": 0.5, "duration": 1, "fps": 10, "width": 128, "formats": ["gif"]}
     gif, _, result = client.predict(handle_file(str(sample_clip)), None, options, api_name="/run")
     assert result["frames"] == 10 and "Method: keyframes" in result["infotext"]
     spec = json.loads((ui_server.jobs_dir / result["job"] / "job.json").read_text())["spec"]
@@ -80,6 +80,9 @@ def test_errors_are_the_library_messages(client, sample_clip):
         client.predict(handle_file(str(sample_clip)), None, {"model": "classic:cartoon", "strength": 1.5}, api_name="/run")
     with pytest.raises(AppError, match="unknown option 'colour'"):
         client.predict(handle_file(str(sample_clip)), None, {"colour": "red"}, api_name="/run")
+    # the old name of the output width gets the one-line rename, not a silent default
+    with pytest.raises(AppError, match=r"scale_width \(--scale-width\) is now width \(--width\)"):
+        client.predict(handle_file(str(sample_clip)), None, {"model": "classic:cartoon", "scale_width": 96}, api_name="/run")
 
 
 def test_jobs_survive_a_restart(tmp_path, sample_clip):
@@ -89,7 +92,7 @@ def test_jobs_survive_a_restart(tmp_path, sample_clip):
     from rotoscope.ui.server import UIConfig, start
 
     jobs = tmp_path / "jobs"
-    options = {"model": "classic:pencil", "seed": 5, "duration": 0.5, "fps": 10, "scale_width": 96, "job": "pencil-cup"}
+    options = {"model": "classic:pencil", "seed": 5, "duration": 0.5, "fps": 10, "width": 96, "job": "pencil-cup"}
     demo, url = start(UIConfig(port=free_port(), jobs_dir=jobs))
     try:
         _, _, first = Client(url, verbose=False).predict(handle_file(str(sample_clip)), None, options, api_name="/run")

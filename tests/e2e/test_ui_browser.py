@@ -11,7 +11,16 @@ from pathlib import Path
 
 from PIL import Image
 
+from rotoscope.jobs.table import lookup
+from tests.e2e.conftest import open_panel, set_option
+
 DOCS_SHOT = Path(__file__).resolve().parents[2] / "docs" / "ui.png"
+
+
+def set_options(page, **values) -> None:
+    """Set settings by option name (each control is made from its option's declaration)."""
+    for name, value in values.items():
+        set_option(page, lookup(name), value)
 
 
 def set_number(page, elem_id: str, value) -> None:
@@ -20,35 +29,13 @@ def set_number(page, elem_id: str, value) -> None:
     box.press("Enter")
 
 
-def set_text(page, elem_id: str, value: str) -> None:
-    box = page.locator(f"#{elem_id} textarea, #{elem_id} input").first
-    box.fill(value)
-    box.press("Tab")
-
-
-def pick_model(page, name: str) -> None:
-    box = page.locator("#model input").first
-    box.fill(name)
-    box.press("Enter")
-    box.press("Tab")
-
-
-def pick_option(page, elem_id: str, value: str) -> None:
-    """Open a dropdown and click one of its options (typing races the list's filtering)."""
-    page.locator(f"#{elem_id} input").first.click()
-    page.locator(f"#{elem_id} ul li", has_text=value).first.click()
-    page.wait_for_function("([id, v]) => document.querySelector(`#${id} input`)?.value === v", arg=[elem_id, value])
-
-
 def tab(page, name: str) -> None:
     page.get_by_role("tab", name=name, exact=True).click()
 
 
 def upload_clip(page, clip: Path, *, duration, fps, width) -> None:
-    """Trim first (each box change re-converts), then upload: the converted preview shows the frame count."""
-    set_number(page, "media-duration", duration)
-    set_number(page, "media-fps", fps)
-    set_number(page, "media-width", width)
+    """Trim first (each setting change re-converts), then upload: the converted preview shows the frame count."""
+    set_options(page, duration=duration, fps=fps, width=width)
     page.locator("#source-upload input[type=file]").set_input_files(str(clip))
     expected = round(duration * fps)
     page.wait_for_function(
@@ -57,12 +44,7 @@ def upload_clip(page, clip: Path, *, duration, fps, width) -> None:
 
 
 def set_look(page, *, prompt: str, seed: int, steps: int, strength: float) -> None:
-    tab(page, "Look")
-    set_text(page, "prompt", prompt)
-    pick_model(page, "tiny")
-    set_number(page, "steps", steps)
-    set_number(page, "strength", strength)
-    set_number(page, "seed", seed)
+    set_options(page, prompt=prompt, model="tiny", steps=steps, strength=strength, seed=seed)
 
 
 def gif_frames(path: Path) -> int:
@@ -89,8 +71,7 @@ def test_upload_preview_run_download(ui_page, sample_clip, shots, tmp_path):
     tiles.nth(1).click()  # the second tile is seed 8: clicking it sets the seed
     page.wait_for_selector("#preview-info :text('seed 8')")
     shots("03-preview", page)
-    tab(page, "Look")
-    assert page.locator("#seed input[type=number]").input_value() == "8"
+    assert page.locator("#opt-seed input[type=number]").input_value() == "8"
 
     tab(page, "Run")
     page.click("#run-button")
@@ -116,23 +97,17 @@ def test_upload_preview_run_download(ui_page, sample_clip, shots, tmp_path):
 
 
 def test_method_options_follow_the_method(ui_page, ui_server, sample_clip, shots):
-    """The Run tab shows the chosen method's own settings, and the job is made with them."""
+    """The settings show the chosen method's own options, and the job is made with them."""
     import json
 
     page = ui_page
     upload_clip(page, sample_clip, duration=1, fps=10, width=128)
-    tab(page, "Look")
-    pick_model(page, "classic:cartoon")
-    tab(page, "Run")
-    page.locator("#method-options").get_by_text("method options").click()
-    page.locator("#control").wait_for(state="visible")
-    assert not page.locator("#keys-options").is_visible() and not page.locator("#video-options").is_visible()
-    pick_option(page, "method", "keyframes")
-    page.locator("#keys-keys").wait_for(state="visible")
-    assert not page.locator("#video-options").is_visible()
-    set_text(page, "keys-keys", "every:5")
-    set_text(page, "keys-plate", "1x1")
+    set_options(page, model="classic:cartoon")
+    assert not page.locator("#opt-keys").is_visible() and not page.locator("#opt-context_length").is_visible()
+    set_options(page, method="keyframes", keys="every:5", plate="1x1")
+    assert not page.locator("#opt-context_length").is_visible()
     shots("01-keyframe-options", page)
+    tab(page, "Run")
     page.click("#run-button")
     page.wait_for_selector("#run-status :text('10 frames')", timeout=120_000)
     name = re.search(r"job (\S+?):", page.locator("#run-status").inner_text())[1]
@@ -140,9 +115,10 @@ def test_method_options_follow_the_method(ui_page, ui_server, sample_clip, shots
     assert (spec["method"], spec["keys"]["keys"], spec["keys"]["plate"]) == ("keyframes", "every:5", "1x1")
     shots("02-keyframes-run", page)
 
-    pick_option(page, "method", "animatediff")
-    page.locator("#video-context_length").wait_for(state="visible")
-    assert not page.locator("#keys-options").is_visible()
+    set_options(page, method="animatediff")
+    open_panel(page, "Video")
+    page.locator("#opt-context_length").wait_for(state="visible")
+    assert not page.locator("#opt-keys").is_visible()
 
 
 def test_paint_mask(ui_page, ui_server, sample_clip, shots):
@@ -161,9 +137,7 @@ def test_paint_mask(ui_page, ui_server, sample_clip, shots):
         page.mouse.move(x0 + step * box["width"] * 0.03, y0 + step * box["height"] * 0.03)
     page.mouse.up()
     shots("01-painted", page)
-    area = page.locator("#mask-inpaint_area input").first
-    area.fill("only-masked")
-    area.press("Enter")
+    set_options(page, inpaint_area="only-masked")
     page.click("#mask-save")
     page.wait_for_function("() => (document.querySelector('#mask-file textarea, #mask-file input')?.value || '').endsWith('.png')")
     path = Path(page.locator("#mask-file textarea, #mask-file input").first.input_value())
@@ -171,13 +145,12 @@ def test_paint_mask(ui_page, ui_server, sample_clip, shots):
     assert ui_server.jobs_dir.resolve() in path.resolve().parents  # kept in the jobs folder
     with Image.open(path) as mask:
         assert mask.mode == "L"
-        values = set(mask.getdata())
+        values = set(mask.get_flattened_data())
     assert values <= {0, 255} and 255 in values and 0 in values  # painted stroke white, the rest black
     page.wait_for_selector("#mask-crop img")  # the frame with the mask tinted and the "only masked" crop box
 
     # the saved mask goes into the job: a quick run with a classic (weight-free) style inpaints through it
-    tab(page, "Look")
-    pick_model(page, "classic:cartoon")
+    set_options(page, model="classic:cartoon")
     tab(page, "Run")
     page.click("#run-button")
     page.wait_for_selector("#run-status :text('5 frames')", timeout=120_000)

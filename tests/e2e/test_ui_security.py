@@ -116,6 +116,12 @@ def test_api_cannot_write_outside_or_read_server_files(guarded, sample_clip):
         client.predict(handle_file(str(clip)), None, {"model": "classic:oil", "outputs": ["/tmp/evil.gif"]}, api_name="/run")
     with pytest.raises(AppError, match="is not allowed"):
         client.predict(handle_file(str(clip)), None, {"model": "classic:oil", "job": "../escape"}, api_name="/run")
+    # --from reads settings from files of ours only: a server file outside the jobs folder is refused
+    with pytest.raises(AppError, match="is outside the jobs folder"):
+        client.predict(handle_file(str(clip)), None, {"model": "classic:oil", "from_": str(guarded.root / "secret.txt")},
+                       api_name="/run")
+    with pytest.raises(AppError, match="formats \\['../../evil'\\] are not known"):
+        client.predict(handle_file(str(clip)), None, {"model": "classic:oil", "formats": ["../../evil"]}, api_name="/run")
     # a file argument naming a server path (not an upload) is refused by gradio before our code runs
     response = guarded.http.post("/gradio_api/call/probe", json={"data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}]})
     event = response.json()["event_id"]

@@ -1,9 +1,9 @@
-"""The page: Source → Look → Preview → Mask → Run → Jobs, plus named HTTP API endpoints.
+"""The page: Source → Preview → Mask → Run → Jobs beside the settings, plus named HTTP API endpoints.
 
-A thin adapter: every control's starting value is the option dataclass's
-default, every action builds a JobSpec with :func:`rotoscope.api.build_spec`
-and runs it with :func:`rotoscope.jobs.runner.run_job` (or the library's
-convert / probe / preview), and every error is the library's own message.
+A thin adapter. The settings column is generated from the option model (:mod:`.controls`): one control
+per job option, in its panel, starting at its declared default. Every action sends the options that differ
+from their defaults, by name, to the API facade (:func:`rotoscope.api.build_spec`, ``preview``,
+``convert``, ``probe``), which alone validates them; every error shown is the library's own message.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import functools
 import inspect
 import io
 import threading
-from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,42 +22,18 @@ from PIL import Image
 from .. import api
 from ..errors import OptionError, RotoscopeError
 from ..jobs.runner import default_job_dir, run_job
-from ..jobs.spec import KEYFRAME_METHODS, METHODS, VIDEO_METHODS, JobSpec
-from ..media.options import MediaOptions, OutputOptions, parse_size
-from ..methods.keys import KeyOptions
-from ..methods.video_options import VideoOptions
-from ..models.options import ModelOptions
+from ..jobs.spec import JobSpec
 from ..progress import Cancelled
-from ..stylize.mask_options import MaskOptions
-from ..stylize.options import MAX_SEED, NOISE_MODES, RESIZE_MODES, StyleOptions
+from .controls import FORMATS, Settings
 from .progress import GradioProgress
 from .workspace import JOB_COLUMNS, Workspace, check_job_name
 
-FORMATS = ("gif", "mp4")
 CSS = """
 #probe-facts table, #clip-info {font-size: 0.9em}
 .seed-row button {max-width: 3em}
 """
-
-
-def _defaults(cls) -> dict[str, Any]:
-    return {f.name: getattr(cls(), f.name) for f in fields(cls)}
-
-
-STYLE, MEDIA, MODEL, OUTPUT = _defaults(StyleOptions), _defaults(MediaOptions), _defaults(ModelOptions), _defaults(OutputOptions)
-MASK = _defaults(MaskOptions)
-PREVIEW_SEEDS = inspect.signature(__import__("rotoscope.jobs.preview", fromlist=["preview"]).preview).parameters["seeds"].default
-
-INT_KEYS = {"steps", "seed", "scale_width", "width", "height", "clip_skip", "batch_size", "every_nth", "max_frames",
-            "mask_blur", "padding"}
-FLOAT_KEYS = {"cfg_scale", "strength", "start", "duration", "fps"}
-# the methods' own numbers (key gaps, context length, motion bucket, …): their dataclasses say which are whole
-for _cls in (KeyOptions, VideoOptions):
-    for _name, _value in _defaults(_cls).items():
-        if isinstance(_value, int) and not isinstance(_value, bool):
-            INT_KEYS.add(_name)
-        elif isinstance(_value, float):
-            FLOAT_KEYS.add(_name)
+PREVIEW_SEEDS: int = inspect.signature(api.preview).parameters["seeds"].default
+QUIET = dict(api_visibility="undocumented")  # page events: not part of the HTTP API
 
 
 def user_errors(fn):
@@ -72,29 +47,6 @@ def user_errors(fn):
             raise gr.Error(str(exc), print_exception=False) from None
 
     return wrapper
-
-
-def clean_options(values: dict[str, Any]) -> dict[str, Any]:
-    """UI values → build_spec keywords: empty boxes fall back to the dataclass default, numbers get their type."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None or (isinstance(value, str) and not value.strip() and key not in ("prompt", "negative_prompt")):
-            continue
-        if key == "max_size":
-            value = parse_size(str(value)) if not isinstance(value, (int, float)) else int(value)
-        elif key in INT_KEYS:
-            value = int(value)
-        elif key in FLOAT_KEYS:
-            value = float(value)
-        out[key] = value
-    return out
-
-
-def build_job_spec(source: str, options: dict[str, Any], method: str = JobSpec.method) -> JobSpec:
-    try:
-        return api.build_spec(source, None, method=method, **clean_options(options))
-    except TypeError as exc:  # an unknown option name
-        raise OptionError(str(exc)) from None
 
 
 def fmt_bytes(n: int) -> str:
@@ -125,6 +77,14 @@ def mask_png(editor_value) -> bytes | None:
     buffer = io.BytesIO()
     Image.fromarray((painted * 255).astype(np.uint8), "L").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _names_a_file(text: str) -> bool:
+    """Does ``text`` (a --from value) name an existing file, rather than being pasted infotext?"""
+    try:
+        return "\n" not in text and Path(text).exists()
+    except OSError:  # a long single line of infotext is no file name
+        return False
 
 
 class Runs:
@@ -173,57 +133,70 @@ class UI:
     def probe(self, source: str) -> str:
         return probe_markdown(api.probe(source)) if source else ""
 
-    def convert_preview(self, source: str, media: dict[str, Any]) -> tuple[str | None, str, int]:
+    def convert_preview(self, source: str, options: dict[str, Any]) -> tuple[str | None, str, int]:
+        """The clip as the media options cut it, as a GIF with the output options, and what it weighs."""
         if not source:
             return None, "", 0
-        opts = clean_options(media)
-        if "scale_width" in opts:
-            opts["width"] = opts.pop("scale_width")
         out = self.ws.scratch() / "clip.gif"
-        result = api.convert(source, [str(out)], **opts)
+        result = api.convert(source, [str(out)], **options)
         size = out.stat().st_size
         fitted = f" · fitted: {'; '.join(n.split(': ', 1)[-1] for n in result.notes)}" if result.notes else ""
         info = (f"**{result.frames} frames**, {result.width}×{result.height}, {result.duration:.2f} s — "
                 f"GIF **{fmt_bytes(size)}** ({size:,} bytes){fitted}")
         return str(out), info, result.frames
 
-    def frame_image(self, source: str, media: dict[str, Any], index: int) -> np.ndarray:
+    def frame_image(self, source: str, options: dict[str, Any], index: int) -> np.ndarray:
         from ..jobs.preview import pick_frame
 
-        spec = build_job_spec(source, media)
+        spec = api.build_spec(source, **options)
         return pick_frame(spec.source, spec.media, int(index))
 
-    # -- preview -------------------------------------------------------------------
-    def preview(self, source: str, options: dict[str, Any], frame: int, seeds: int, strengths: str):
-        from ..jobs.preview import preview
+    def local(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Files the page and the API hand over stay in the jobs folder: an uploaded mask is kept there (it
+        outlives gradio's upload cache, so the job resumes), and --from may read only files from there."""
+        options = dict(options)
+        mask = options.get("mask")
+        if mask and self.ws.jobs_dir not in Path(mask).resolve().parents:
+            options["mask"] = self.ws.keep_upload([mask])
+        source = options.get("from_")
+        if isinstance(source, str) and _names_a_file(source):
+            options["from_"] = str(self.ws.inside(source))
+        return options
 
+    # -- preview -------------------------------------------------------------------
+    def preview(self, source: str, options: dict[str, Any], frame: int, seeds: int, strengths: str | None):
         if not source:
             raise OptionError("upload a source first (Source tab).")
-        spec = build_job_spec(source, options)
-        try:
-            values = [float(s) for s in str(strengths).split(",") if s.strip()] if strengths and str(strengths).strip() else None
-        except ValueError:
-            raise OptionError(f"strengths {strengths!r} are not understood; write e.g. 0.2,0.3,0.4.") from None
         out = self.ws.scratch() / "preview.png"
-        result = preview(spec, frame=int(frame), seeds=int(seeds), strengths=values, output=out)
-        return result
+        return api.preview(source, out, frame=int(frame), seeds=int(seeds),
+                           strengths=strengths if strengths and str(strengths).strip() else None, **self.local(options))
 
     # -- run -----------------------------------------------------------------------
-    def job_for(self, spec: JobSpec, name: str | None, formats: list[str]) -> tuple[JobSpec, Path]:
-        job = self.ws.job_dir(name) if name and name.strip() else self.ws.job_dir(default_job_dir(spec, self.ws.jobs_dir).name)
-        formats = [f for f in (formats or FORMATS[:1]) if f in FORMATS] or ["gif"]
-        output = replace(spec.output, outputs=[str(job / f"output.{f}") for f in formats])
-        return replace(spec, output=output), job
+    def job_spec(self, source: str | None, options: dict[str, Any], name: str | None,
+                 formats: list[str] | None) -> tuple[JobSpec, Path]:
+        """The job's spec (built by the API from the options by name) and its folder, which holds its outputs."""
+        unknown = [f for f in formats or [] if f not in FORMATS]
+        if unknown:  # formats name files in the job folder: never a path
+            raise OptionError(f"formats {unknown} are not known; use some of {', '.join(FORMATS)}.")
+        options = self.local(options)
+        source = source or None  # img2vid runs from a prompt alone
+        if name and name.strip():
+            job = self.ws.job_dir(name)
+        else:
+            job = self.ws.job_dir(default_job_dir(api.build_spec(source, **options), self.ws.jobs_dir).name)
+        outputs = [str(job / f"output.{f}") for f in formats or FORMATS[:1]]
+        return api.build_spec(source, outputs, **options), job
 
-    def execute(self, spec: JobSpec, job: Path, *, frames: str | None = None, overwrite: bool = False,
-                session: str | None = None, report=None) -> dict[str, Any]:
+    def execute(self, spec: JobSpec, job: Path, *, frames: str | None = None, session: str | None = None,
+                report=None) -> dict[str, Any]:
         """Run (or resume) a job; returns a summary. A cancel stops after the current frame."""
         cancel = threading.Event()
         keys = [f"job:{job.name}"] + ([f"session:{session}"] if session else [])
         self.runs.register(keys, cancel)
         progress = GradioProgress(report)
         try:
-            result = run_job(spec, job_dir=job, frames=frames or None, overwrite=bool(overwrite), progress=progress, cancel=cancel)
+            result = run_job(spec, job_dir=job, frames=frames or None, overwrite=spec.output.overwrite,
+                             progress=progress, cancel=cancel)
         except Cancelled:
             info = self.ws.job_info(job)
             done = f"{info.frames_done} of {info.frames_total} frames are finished and kept" if info else "finished frames are kept"
@@ -268,11 +241,9 @@ class UI:
         return [info.row() for info in self.ws.jobs()]
 
 
-PRESET_NAMES = ("quality", "balanced", "fast")  # stylize/presets.py
 
-
-def _preset_look(name: str, model: str):
-    """A preset's sampler / steps / CFG into the Look sliders (the rest of the preset is applied by build_spec)."""
+def _preset_look(name: str | None, model: str):
+    """A preset's sampler / steps / CFG into the Look controls (the rest of the preset is applied by build_spec)."""
     from ..models.speed import is_turbo_model
     from ..stylize.presets import get_preset
 
@@ -283,25 +254,15 @@ def _preset_look(name: str, model: str):
     return tuple(gr.update(value=look[k]) if k in look else gr.update() for k in ("sampler", "steps", "cfg_scale"))
 
 
+def _seed_buttons() -> tuple[gr.Button, gr.Button]:
+    with gr.Row(elem_classes="seed-row"):
+        dice = gr.Button("🎲", elem_id="seed-dice", size="sm")
+        reuse = gr.Button("♻️", elem_id="seed-reuse", size="sm")
+    return dice, reuse
+
+
 def build_app(ws: Workspace) -> gr.Blocks:
     ui = UI(ws)
-    from ..models.samplers import sampler_names
-
-    form: dict[str, gr.components.Component] = {}
-
-    def add(name, component):
-        form[name] = component
-        return component
-
-    def values(data: dict, names) -> dict[str, Any]:
-        return {n: data[form[n]] for n in names if form[n] in data}
-
-    media_names = ("start", "duration", "fps", "scale_width", "max_size")
-    look_names = ("prompt", "negative_prompt", "model", "sampler", "steps", "cfg_scale", "strength", "seed",
-                  "width", "height", "resize_mode", "clip_skip", "preset")
-    run_names = ("noise", "batch_size", "consistency")
-    quiet = dict(api_visibility="undocumented")
-
     with gr.Blocks(title="rotoscope") as demo:
         gr.Markdown("## rotoscope — a clip in, a stylised animation out\n"
                     "Upload a clip, pick a look, preview seeds on one frame, then run every frame with that seed. "
@@ -309,124 +270,71 @@ def build_app(ws: Workspace) -> gr.Blocks:
         source = gr.State("")
         tiles = gr.State([])
         last_seed = gr.State(None)
-        with gr.Tabs():
-            # ---------------------------------------------------------------- Source
-            with gr.Tab("Source", id="source"):
-                with gr.Row():
-                    with gr.Column():
-                        upload = gr.File(label="Video, GIF, image, or several images (a sequence)", file_count="multiple",
-                                         type="filepath", elem_id="source-upload")
-                        with gr.Row():
-                            add("start", gr.Number(label="start (s)", value=MEDIA["start"], minimum=0, elem_id="media-start"))
-                            add("duration", gr.Number(label="duration (s), empty = all", value=MEDIA["duration"], minimum=0, elem_id="media-duration"))
-                        with gr.Row():
-                            add("fps", gr.Number(label="fps, empty = source", value=MEDIA["fps"], minimum=0, elem_id="media-fps"))
-                            add("scale_width", gr.Number(label="width (px), empty = source", value=MEDIA["width"], minimum=0, precision=0, elem_id="media-width"))
-                        add("max_size", gr.Textbox(label="max GIF size (e.g. 1.5MB), empty = no limit", value="", elem_id="media-max-size"))
-                        facts = gr.Markdown(elem_id="probe-facts")
-                    with gr.Column():
-                        clip_preview = gr.Image(label="converted clip (GIF)", type="filepath", interactive=False, height=320, buttons=["download", "fullscreen"], elem_id="clip-preview")
-                        clip_info = gr.Markdown(elem_id="clip-info")
-            # ---------------------------------------------------------------- Look
-            with gr.Tab("Look", id="look"):
-                add("prompt", gr.Textbox(label="prompt", value=STYLE["prompt"], lines=2, elem_id="prompt"))
-                add("negative_prompt", gr.Textbox(label="negative prompt", value=STYLE["negative_prompt"], elem_id="negative-prompt"))
-                with gr.Row():
-                    add("model", gr.Dropdown(label="model (hub id, local folder/file, tiny, classic:*)", choices=ws.models(),
-                                             value=MODEL["model"], allow_custom_value=True, elem_id="model"))
-                    add("sampler", gr.Dropdown(label="sampler", choices=sampler_names(), value=STYLE["sampler"], elem_id="sampler"))
-                with gr.Row():
-                    add("steps", gr.Slider(1, 150, value=STYLE["steps"], step=1, label="steps", elem_id="steps"))
-                    add("cfg_scale", gr.Slider(0, 30, value=STYLE["cfg_scale"], step=0.5, label="CFG scale", elem_id="cfg"))
-                    add("strength", gr.Slider(0.01, 1, value=STYLE["strength"], step=0.01, label="denoising strength", elem_id="strength"))
-                add("preset", gr.Dropdown(label="speed preset (README: Speed): fast = bf16/fp16 + LCM-LoRA 4 steps + TAESD",
-                                          choices=["", *PRESET_NAMES], value="", elem_id="preset"))
-                form["preset"].change(_preset_look, inputs=[form["preset"], form["model"]],
-                                      outputs=[form["sampler"], form["steps"], form["cfg_scale"]], **quiet)
-                with gr.Row(elem_classes="seed-row"):
-                    add("seed", gr.Number(label="seed (-1 = random, drawn once per job)", value=STYLE["seed"], precision=0,
-                                          minimum=-1, maximum=MAX_SEED, elem_id="seed"))
-                    dice = gr.Button("🎲", elem_id="seed-dice", size="sm")
-                    reuse = gr.Button("♻️", elem_id="seed-reuse", size="sm")
-                with gr.Accordion("processing size and more", open=False):
+        with gr.Row():
+            # ---------------------------------------------------------------- settings (every job option)
+            with gr.Column(scale=2, elem_id="settings"):
+                settings = Settings(models=ws.models(), after={"seed": _seed_buttons})
+            with gr.Column(scale=3), gr.Tabs():
+                # ------------------------------------------------------------ Source
+                with gr.Tab("Source", id="source"):
+                    upload = gr.File(label="Video, GIF, image, or several images (a sequence)", file_count="multiple",
+                                     type="filepath", elem_id="source-upload")
+                    facts = gr.Markdown(elem_id="probe-facts")
+                    clip_preview = gr.Image(label="the clip as the Media and Output settings make it (GIF)", type="filepath",
+                                            interactive=False, height=320, buttons=["download", "fullscreen"], elem_id="clip-preview")
+                    clip_info = gr.Markdown(elem_id="clip-info")
+                # ------------------------------------------------------------ Preview
+                with gr.Tab("Preview", id="preview"):
                     with gr.Row():
-                        add("width", gr.Number(label="processing width (multiple of 8)", value=STYLE["width"], precision=0, elem_id="proc-width"))
-                        add("height", gr.Number(label="processing height", value=STYLE["height"], precision=0, elem_id="proc-height"))
-                        add("resize_mode", gr.Dropdown(label="resize mode", choices=list(RESIZE_MODES), value=STYLE["resize_mode"]))
-                        add("clip_skip", gr.Number(label="clip skip", value=STYLE["clip_skip"], precision=0, minimum=1, maximum=12))
-            # ---------------------------------------------------------------- Preview
-            with gr.Tab("Preview", id="preview"):
-                with gr.Row():
-                    frame = gr.Slider(0, 1, value=0, step=1, label="frame", elem_id="preview-frame")
-                    n_seeds = gr.Slider(1, 16, value=PREVIEW_SEEDS, step=1, label="seeds", elem_id="preview-seeds")
-                    strengths = gr.Textbox(label="strengths, comma-separated, one row each (empty = the Look tab's)", value="",
-                                           placeholder="e.g. 0.2,0.3,0.4", elem_id="preview-strengths")
-                preview_btn = gr.Button("Preview", variant="primary", elem_id="preview-button")
-                gallery = gr.Gallery(label="click a tile to use its seed", columns=4, object_fit="contain", height=360,
-                                     elem_id="preview-grid", allow_preview=False, buttons=["download"])
-                preview_info = gr.Markdown(elem_id="preview-info")
-            # ---------------------------------------------------------------- Mask
-            with gr.Tab("Mask", id="mask"):
-                mask_tab = _mask_tab(ui, form, add)
-            # ---------------------------------------------------------------- Run
-            with gr.Tab("Run", id="run"):
-                with gr.Row():
-                    method = gr.Dropdown(label="method", choices=list(METHODS), value=JobSpec.method, elem_id="method")
-                    add("noise", gr.Radio(label="noise (consistency)", choices=list(NOISE_MODES), value=STYLE["noise"], elem_id="noise"))
-                    add("batch_size", gr.Number(label="frames per model call", value=STYLE["batch_size"], precision=0, minimum=1))
-                    add("consistency", gr.Textbox(label="consistency techniques (e.g. flow-warp,color-match,deflicker)",
-                                                  value="", elem_id="consistency"))
-                with gr.Accordion("method options: ControlNet, keyframes / ebsynth, animatediff / img2vid", open=False,
-                                  elem_id="method-options"):
+                        frame = gr.Slider(0, 1, value=0, step=1, label="frame", elem_id="preview-frame")
+                        n_seeds = gr.Slider(1, 16, value=PREVIEW_SEEDS, step=1, label="seeds", elem_id="preview-seeds")
+                        strengths = gr.Textbox(label="strengths, comma-separated, one row each (empty = the Look setting)",
+                                               value="", placeholder="e.g. 0.2,0.3,0.4", elem_id="preview-strengths")
+                    preview_btn = gr.Button("Preview", variant="primary", elem_id="preview-button")
+                    gallery = gr.Gallery(label="click a tile to use its seed", columns=4, object_fit="contain", height=360,
+                                         elem_id="preview-grid", allow_preview=False, buttons=["download"])
+                    preview_info = gr.Markdown(elem_id="preview-info")
+                # ------------------------------------------------------------ Mask
+                with gr.Tab("Mask", id="mask"):
+                    mask_tab = _MaskTab(ui, settings)
+                # ------------------------------------------------------------ Run
+                with gr.Tab("Run", id="run"):
                     with gr.Row():
-                        add("control", gr.Textbox(label="ControlNet units, comma-separated TYPE[:WEIGHT[:START-END]]: canny, "
-                                                        "tile, depth, softedge, lineart, openpose (empty = none; ebsynth: canny)",
-                                                  value="", elem_id="control"))
-                        add("control_model", gr.Textbox(label="ControlNet models, TYPE=MODEL comma-separated (empty = each "
-                                                              "type's default; tiny with the tiny model)", value="",
-                                                        elem_id="control-model"))
-                    with gr.Group(visible=JobSpec.method in KEYFRAME_METHODS, elem_id="keys-options") as keys_box:
-                        gr.Markdown("**keyframes / ebsynth**: which frames are keys, and how they are stylised")
-                        with gr.Row():
-                            key_names = _option_controls(KeyOptions, add, "keys")
-                    with gr.Group(visible=JobSpec.method in VIDEO_METHODS, elem_id="video-options") as video_box:
-                        gr.Markdown("**animatediff / img2vid**: the video model and its windows")
-                        with gr.Row():
-                            video_names = _option_controls(VideoOptions, add, "video")
-                with gr.Row():
-                    job_name = gr.Textbox(label="job name (empty = from source and settings)", elem_id="job-name")
-                    redo = gr.Textbox(label="redo frames (e.g. 12-18)", elem_id="redo-frames")
-                    formats = gr.CheckboxGroup(list(FORMATS), value=["gif", "mp4"], label="outputs", elem_id="formats")
-                    overwrite = gr.Checkbox(label="overwrite (redo the job with new settings)", value=False)
-                with gr.Row():
-                    run_btn = gr.Button("Run", variant="primary", elem_id="run-button")
-                    cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel-button")
-                status = gr.Markdown(elem_id="run-status")
-                with gr.Row():
-                    result_gif = gr.Image(label="GIF", type="filepath", interactive=False, height=320, buttons=["download", "fullscreen"], elem_id="result-gif")
-                    result_mp4 = gr.Video(label="MP4", interactive=False, height=320, buttons=["download"], elem_id="result-mp4")
-                with gr.Row():
-                    dl_gif = gr.DownloadButton("Download GIF", visible=False, elem_id="download-gif")
-                    dl_mp4 = gr.DownloadButton("Download MP4", visible=False, elem_id="download-mp4")
-                infotext = gr.Textbox(label="infotext (paste into `rotoscope run --from`)", buttons=["copy"], lines=3,
-                                      interactive=False, elem_id="infotext")
-                with gr.Row():
-                    score_md = gr.Markdown(elem_id="score-report")
-                    score_plot = gr.Image(label="warp error per frame (where it flickers)", type="filepath",
-                                          interactive=False, height=220, elem_id="score-plot")
-            # ---------------------------------------------------------------- Jobs
-            with gr.Tab("Jobs", id="jobs") as jobs_tab:
-                refresh = gr.Button("Refresh", elem_id="jobs-refresh")
-                table = gr.Dataframe(headers=JOB_COLUMNS, interactive=False, elem_id="jobs-table")
-                with gr.Row():
-                    picked = gr.Textbox(label="job", elem_id="jobs-picked")
-                    picked_frames = gr.Textbox(label="frames to redo (e.g. 12-18)", elem_id="jobs-frames")
-                with gr.Row():
-                    resume_btn = gr.Button("Resume", variant="primary", elem_id="jobs-resume")
-                    redo_btn = gr.Button("Redo frames", elem_id="jobs-redo")
-                    jobs_cancel = gr.Button("Cancel", variant="stop", elem_id="jobs-cancel")
-                jobs_status = gr.Markdown(elem_id="jobs-status")
-                jobs_gif = gr.Image(label="output", type="filepath", interactive=False, buttons=["download", "fullscreen"], elem_id="jobs-gif")
+                        job_name = gr.Textbox(label="job name (empty = from source and settings)", elem_id="job-name")
+                        redo = gr.Textbox(label="redo frames (e.g. 12-18)", elem_id="redo-frames")
+                    with gr.Row():
+                        run_btn = gr.Button("Run", variant="primary", elem_id="run-button")
+                        cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel-button")
+                        show_btn = gr.Button("Show job settings", elem_id="show-spec")
+                    status = gr.Markdown(elem_id="run-status")
+                    spec_json = gr.Textbox(label="job settings (job.json), as the CLI and the Python API build them",
+                                           lines=12, max_lines=40, interactive=False, visible=False, buttons=["copy"],
+                                           elem_id="job-settings")
+                    with gr.Row():
+                        result_gif = gr.Image(label="GIF", type="filepath", interactive=False, height=320, buttons=["download", "fullscreen"], elem_id="result-gif")
+                        result_mp4 = gr.Video(label="MP4", interactive=False, height=320, buttons=["download"], elem_id="result-mp4")
+                    with gr.Row():
+                        dl_gif = gr.DownloadButton("Download GIF", visible=False, elem_id="download-gif")
+                        dl_mp4 = gr.DownloadButton("Download MP4", visible=False, elem_id="download-mp4")
+                    infotext = gr.Textbox(label="infotext (paste into `rotoscope run --from`)", buttons=["copy"], lines=3,
+                                          interactive=False, elem_id="infotext")
+                    with gr.Row():
+                        score_md = gr.Markdown(elem_id="score-report")
+                        score_plot = gr.Image(label="warp error per frame (where it flickers)", type="filepath",
+                                              interactive=False, height=220, elem_id="score-plot")
+                # ------------------------------------------------------------ Jobs
+                with gr.Tab("Jobs", id="jobs") as jobs_tab:
+                    refresh = gr.Button("Refresh", elem_id="jobs-refresh")
+                    table = gr.Dataframe(headers=JOB_COLUMNS, interactive=False, elem_id="jobs-table")
+                    with gr.Row():
+                        picked = gr.Textbox(label="job", elem_id="jobs-picked")
+                        picked_frames = gr.Textbox(label="frames to redo (e.g. 12-18)", elem_id="jobs-frames")
+                    with gr.Row():
+                        resume_btn = gr.Button("Resume", variant="primary", elem_id="jobs-resume")
+                        redo_btn = gr.Button("Redo frames", elem_id="jobs-redo")
+                        jobs_cancel = gr.Button("Cancel", variant="stop", elem_id="jobs-cancel")
+                    jobs_status = gr.Markdown(elem_id="jobs-status")
+                    jobs_gif = gr.Image(label="output", type="filepath", interactive=False, buttons=["download", "fullscreen"], elem_id="jobs-gif")
 
         # ------------------------------------------------------------------ hidden API inputs/outputs
         with gr.Column(visible=False):
@@ -442,7 +350,15 @@ def build_app(ws: Workspace) -> gr.Blocks:
             api_buttons = [gr.Button(visible=False) for _ in range(7)]
 
         # ================================================================== events
-        media_inputs = {form[n] for n in media_names}
+        settings.wire()
+        everything = settings.inputs() | {source}
+
+        def options(data: dict) -> dict[str, Any]:
+            """The job's options as the page sets them (its outputs are the job folder's, chosen by format)."""
+            return settings.given(data, skip=("output",))
+
+        # the converted clip follows the Media and Output settings (text boxes: when typed out, not per key)
+        clip_names = [n for n in settings.names("media", "output") if n != "output"]
 
         @user_errors
         def on_upload(files):
@@ -451,48 +367,39 @@ def build_app(ws: Workspace) -> gr.Blocks:
 
         @user_errors
         def on_media(data):
-            path, info, count = ui.convert_preview(data[source], values(data, media_names))
+            path, info, count = ui.convert_preview(data[source], settings.given(data, clip_names))
             return path, info, gr.update(maximum=max(count - 1, 1), value=0)
 
-        upload.change(on_upload, [upload], [source, facts], **quiet).then(
-            on_media, media_inputs | {source}, [clip_preview, clip_info, frame], **quiet)
-        gr.on([form[n].change for n in media_names if n != "max_size"] + [form["max_size"].submit, form["max_size"].blur],
-              on_media, media_inputs | {source}, [clip_preview, clip_info, frame], trigger_mode="always_last", **quiet)
+        clip_outputs = [clip_preview, clip_info, frame]
+        upload.change(on_upload, [upload], [source, facts], **QUIET).then(
+            on_media, settings.inputs(clip_names) | {source}, clip_outputs, **QUIET)
+        triggers = [t for n in clip_names for t in ((settings[n].submit, settings[n].blur)
+                                                    if isinstance(settings[n], gr.Textbox) else (settings[n].change,))]
+        gr.on(triggers, on_media, settings.inputs(clip_names) | {source}, clip_outputs, trigger_mode="always_last", **QUIET)
 
-        dice.click(lambda: -1, None, form["seed"], queue=False, **quiet)
-        reuse.click(lambda s: gr.update() if s is None else s, last_seed, form["seed"], queue=False, **quiet)
-
-        option_names = media_names + look_names + run_names + mask_tab.names + ("control", "control_model")
-        method_names = tuple(key_names) + tuple(video_names)
-        all_inputs = {form[n] for n in option_names + method_names} | {source}
-
-        def method_options(data: dict) -> dict[str, Any]:
-            """Every option for a run: the keyframe or video settings only for the methods that read them."""
-            chosen = data[method]
-            names = option_names + (tuple(key_names) if chosen in KEYFRAME_METHODS else ()) + (
-                tuple(video_names) if chosen in VIDEO_METHODS else ())
-            return values(data, names)
-
-        method.change(lambda m: (gr.update(visible=m in KEYFRAME_METHODS), gr.update(visible=m in VIDEO_METHODS)),
-                      method, [keys_box, video_box], queue=False, **quiet)
+        dice, reuse = settings.extras["seed"]
+        dice.click(lambda: -1, None, settings["seed"], queue=False, **QUIET)
+        reuse.click(lambda s: gr.update() if s is None else s, last_seed, settings["seed"], queue=False, **QUIET)
+        settings["preset"].change(_preset_look, [settings["preset"], settings["model"]],
+                                  [settings["sampler"], settings["steps"], settings["cfg_scale"]], **QUIET)
 
         @user_errors
         def on_preview(data, progress=gr.Progress()):
             progress(None, desc="stylising preview tiles")
-            result = ui.preview(data[source], values(data, option_names), data[frame], data[n_seeds], data[strengths])
+            result = ui.preview(data[source], options(data), data[frame], data[n_seeds], data[strengths])
             pics = [(str(t.path), f"seed {t.seed} · strength {t.strength:g}") for t in result.tiles]
             return pics, [[t.seed, t.strength] for t in result.tiles], f"{len(pics)} tiles of frame {int(data[frame])}; click one to use its seed."
 
-        preview_btn.click(on_preview, all_inputs | {frame, n_seeds, strengths}, [gallery, tiles, preview_info],
-                          concurrency_id="model", show_progress_on=[gallery], **quiet)
+        preview_btn.click(on_preview, everything | {frame, n_seeds, strengths}, [gallery, tiles, preview_info],
+                          concurrency_id="model", show_progress_on=[gallery], **QUIET)
 
         def on_tile(tile_list, evt: gr.SelectData):
             seed, strength = tile_list[evt.index]
             return seed, strength, f"seed **{seed}** (strength {strength:g}) chosen — now Run."
 
-        gallery.select(on_tile, [tiles], [form["seed"], form["strength"], preview_info], **quiet)
+        gallery.select(on_tile, [tiles], [settings["seed"], settings["strength"], preview_info], **QUIET)
 
-        mask_tab.wire(source, frame, media_names, values)
+        mask_tab.wire(source, frame)
 
         outputs = [status, result_gif, result_mp4, dl_gif, dl_mp4, infotext, last_seed, job_name, score_md, score_plot]
 
@@ -510,32 +417,35 @@ def build_app(ws: Workspace) -> gr.Blocks:
                     gr.update(value=outs.get("mp4"), visible="mp4" in outs),
                     summary["infotext"], summary["seed"], summary["job"], report, summary.get("score_plot")]
 
+        def job_spec(data: dict) -> tuple[JobSpec, Path]:
+            return ui.job_spec(data[source], options(data), data[job_name], data[settings["output"]])
+
         @user_errors
         def on_run(data, request: gr.Request, progress=gr.Progress()):
-            if not data[source]:
-                raise OptionError("upload a source first (Source tab).")
-            options = method_options(data)
-            mask_tab.apply(data, options)
-            spec = build_job_spec(data[source], options, method=data[method])
-            spec, job = ui.job_for(spec, data[job_name], data[formats])
-            summary = ui.execute(spec, job, frames=data[redo], overwrite=data[overwrite],
-                                 session=request.session_hash if request else None, report=progress)
-            return show(summary)
+            spec, job = job_spec(data)
+            return show(ui.execute(spec, job, frames=data[redo], session=request.session_hash if request else None,
+                                   report=progress))
 
-        run_btn.click(on_run, all_inputs | mask_tab.inputs | {method, job_name, redo, formats, overwrite}, outputs,
-                      concurrency_id="model", show_progress_on=[result_gif], **quiet).then(ui.jobs_table, None, table, **quiet)
+        run_btn.click(on_run, everything | {job_name, redo}, outputs, concurrency_id="model",
+                      show_progress_on=[result_gif], **QUIET).then(ui.jobs_table, None, table, **QUIET)
+
+        @user_errors
+        def on_show(data):
+            return gr.update(value=job_spec(data)[0].to_json(), visible=True)
+
+        show_btn.click(on_show, everything | {job_name}, spec_json, **QUIET)
 
         def on_cancel(request: gr.Request):
             n = ui.runs.cancel(f"session:{request.session_hash}") if request else 0
             return "cancelling: the frame in progress finishes, then the run stops (finished frames are kept)." if n else "nothing is running."
 
-        cancel_btn.click(on_cancel, None, status, queue=False, **quiet)
-        jobs_cancel.click(on_cancel, None, jobs_status, queue=False, **quiet)
+        cancel_btn.click(on_cancel, None, status, queue=False, **QUIET)
+        jobs_cancel.click(on_cancel, None, jobs_status, queue=False, **QUIET)
 
         # jobs tab
-        demo.load(ui.jobs_table, None, table, queue=False, **quiet)
-        refresh.click(ui.jobs_table, None, table, queue=False, **quiet)
-        jobs_tab.select(ui.jobs_table, None, table, queue=False, **quiet)
+        demo.load(ui.jobs_table, None, table, queue=False, **QUIET)
+        refresh.click(ui.jobs_table, None, table, queue=False, **QUIET)
+        jobs_tab.select(ui.jobs_table, None, table, queue=False, **QUIET)
 
         def on_pick(evt: gr.SelectData, rows):
             name = rows.iloc[evt.index[0], 0] if hasattr(rows, "iloc") else rows[evt.index[0]][0]
@@ -543,7 +453,7 @@ def build_app(ws: Workspace) -> gr.Blocks:
             gif = next((p for p in info.outputs if p.endswith(".gif")), None) if info else None
             return name, gif
 
-        table.select(on_pick, [table], [picked, jobs_gif], **quiet)
+        table.select(on_pick, [table], [picked, jobs_gif], **QUIET)
 
         @user_errors
         def on_resume(name, frames_text, redo_mode, request: gr.Request, progress=gr.Progress()):
@@ -562,9 +472,9 @@ def build_app(ws: Workspace) -> gr.Blocks:
             return on_resume(name, frames_text, True, request, progress)
 
         resume_btn.click(on_resume_all, [picked, picked_frames], [jobs_status, jobs_gif],
-                         concurrency_id="model", **quiet).then(ui.jobs_table, None, table, **quiet)
+                         concurrency_id="model", **QUIET).then(ui.jobs_table, None, table, **QUIET)
         redo_btn.click(on_redo, [picked, picked_frames], [jobs_status, jobs_gif],
-                       concurrency_id="model", **quiet).then(ui.jobs_table, None, table, **quiet)
+                       concurrency_id="model", **QUIET).then(ui.jobs_table, None, table, **QUIET)
 
         # ------------------------------------------------------------------ HTTP API (named endpoints)
         _api(ui, api_buttons, api_source, api_mask, api_options, api_text, api_text2, api_gif, api_mp4, api_json, api_files)
@@ -575,121 +485,71 @@ def build_app(ws: Workspace) -> gr.Blocks:
 
 
 class _MaskTab:
-    """The Mask tab: paint on a frame (or upload a mask image/video); options come from the mask library."""
+    """The Mask tab: paint on a frame; saving puts the painted mask into the Mask setting (which also takes an
+    uploaded mask image or video), and shows the crop box the Mask settings make."""
 
-    def __init__(self, ui: UI, form, add) -> None:
+    def __init__(self, ui: UI, settings: Settings) -> None:
         self.ui = ui
-        self.names: tuple[str, ...] = ()
-        self.options_cls = _mask_options_class()
-        gr.Markdown("Paint where the model may change the frame (white = repaint), or upload a mask image / mask video.")
+        self.settings = settings
+        gr.Markdown("Paint where the model may change the frame (white = repaint); or upload a mask image / mask "
+                    "video in the Mask settings. The Mask settings (blur, only masked, …) apply to either.")
         with gr.Row():
             with gr.Column():
                 self.load = gr.Button("Load the preview frame to paint on", elem_id="mask-load")
                 self.editor = gr.ImageMask(label="paint the mask", type="numpy", image_mode="RGBA", layers=False,
                                            sources=(), elem_id="mask-editor", canvas_size=(640, 480))
-                self.upload = gr.File(label="or upload a mask (image or video)", file_count="single", type="filepath", elem_id="mask-upload")
-                self.use = gr.Checkbox(label="use this mask for Preview and Run", value=True, elem_id="mask-use")
             with gr.Column():
-                self.save = gr.Button("Save mask", elem_id="mask-save")
+                self.save = gr.Button("Save mask (use it for Preview and Run)", elem_id="mask-save")
                 self.saved = gr.Textbox(label="mask file (saved as PNG in the jobs folder)", interactive=False, elem_id="mask-file")
-                self.crop = gr.Image(label="mask and the 'only masked' crop box", type="numpy", interactive=False, buttons=["download", "fullscreen"], elem_id="mask-crop")
-                with gr.Group():
-                    self.names = tuple(_option_controls(self.options_cls, add, "mask", skip=("mask",)))
-        self.inputs = {self.saved, self.use}
-        self.form = form
+                self.crop = gr.Image(label="mask and the 'only masked' crop box", type="numpy", interactive=False,
+                                     buttons=["download", "fullscreen"], elem_id="mask-crop")
 
-    def wire(self, source, frame, media_names, values) -> None:
-        quiet = dict(api_visibility="undocumented")
-        ui = self.ui
+    def wire(self, source, frame) -> None:
+        ui, settings = self.ui, self.settings
+        media = settings.names("media")
+        # the crop box depends on the mask settings and the processing size
+        crop = [n for n in settings.names("mask") if n != "mask"] + ["process_width", "process_height"]
 
         @user_errors
         def on_load(data):
             if not data[source]:
                 raise OptionError("upload a source first (Source tab).")
-            image = ui.frame_image(data[source], values(data, media_names), data[frame])
+            image = ui.frame_image(data[source], settings.given(data, media), data[frame])
             return {"background": image[..., :3], "layers": [], "composite": image[..., :3]}
 
-        self.load.click(on_load, {self.form[n] for n in media_names} | {source, frame}, self.editor, **quiet)
+        self.load.click(on_load, settings.inputs(media) | {source, frame}, self.editor, **QUIET)
 
         @user_errors
-        def on_save(editor_value, uploaded, *option_values):
-            if uploaded:
-                path = ui.ws.keep_upload([uploaded])
-            else:
-                data = mask_png(editor_value)
-                if data is None:
-                    raise OptionError("nothing painted: paint over the frame (or upload a mask) before saving.")
-                path = ui.ws.keep_bytes(data, "mask.png")
-            return path, self._preview_crop(path, editor_value, dict(zip(self.names, option_values)))
+        def on_save(data):
+            png = mask_png(data[self.editor])
+            if png is None:
+                raise OptionError("nothing painted: paint over the frame before saving.")
+            path = ui.ws.keep_bytes(png, "mask.png")
+            spec = api.build_spec(data[source] or None, mask=path, **settings.given(data, crop))
+            return path, path, self._preview_crop(path, data[self.editor], spec)
 
-        self.save.click(on_save, [self.editor, self.upload, *(self.form[n] for n in self.names)], [self.saved, self.crop], **quiet)
+        self.save.click(on_save, settings.inputs(crop) | {self.editor, source}, [self.saved, settings["mask"], self.crop],
+                        **QUIET)
 
-    def _preview_crop(self, path: str, editor_value, options: dict) -> np.ndarray | None:
+    @staticmethod
+    def _preview_crop(path: str, editor_value, spec: JobSpec) -> np.ndarray | None:
         """The frame with the mask tinted and the "only masked" crop box (the mask library's own overlay)."""
-        if not path.lower().endswith(".png") or not editor_value or editor_value.get("background") is None:
+        if not editor_value or editor_value.get("background") is None:
             return None
         from ..stylize.masking import blur_mask, mask_overlay, only_masked_region
         from ..stylize.resize import processing_size
 
         frame = np.ascontiguousarray(np.asarray(editor_value["background"])[..., :3])
         mask = np.asarray(Image.open(path).convert("L").resize((frame.shape[1], frame.shape[0])))
-        opts = clean_options(options)
-        if opts.get("invert_mask"):
+        opts = spec.mask
+        if opts.invert_mask:
             mask = 255 - mask
-        blurred = blur_mask(mask, opts.get("mask_blur", MASK["mask_blur"]))
-        size = processing_size(frame.shape[1], frame.shape[0], STYLE["width"], STYLE["height"])
-        region = only_masked_region(blurred, opts.get("padding", MASK["padding"]), size)
-        area = opts.get("inpaint_area", MASK["inpaint_area"])
-        return mask_overlay(frame, mask, blurred, region if area == "only-masked" else None,
-                            label=f"crop box {region}" if area == "only-masked" and region else "")
-
-    def apply(self, data: dict, options: dict) -> None:
-        """Put the saved mask (if any, and if 'use' is ticked) into the job options."""
-        path = data.get(self.saved)
-        if path and data.get(self.use):
-            options["mask"] = str(self.ui.ws.inside(path))
-
-
-def _mask_tab(ui: UI, form, add) -> _MaskTab:
-    return _MaskTab(ui, form, add)
-
-
-def _mask_options_class():
-    """The mask library's options dataclass (MaskOptions), if the installed rotoscope has one."""
-    try:
-        from ..stylize.mask_options import MaskOptions
-    except ImportError:
-        return None
-    return MaskOptions
-
-
-def _option_controls(cls, add, prefix: str, skip: tuple[str, ...] = ()) -> list[str]:
-    """One control per setting of an options dataclass (bool → checkbox, choice → dropdown, number → number box,
-    text → textbox), starting at the dataclass's default; the elem_id is ``prefix-name``. Returns the names."""
-    import sys
-
-    module = sys.modules[cls.__module__]
-    names = []
-    defaults = _defaults(cls)
-    for f in fields(cls):
-        value = defaults[f.name]
-        if f.name in skip or isinstance(value, list):  # lists (shapes, …) are CLI / API only
-            continue
-        label = f.name.replace("_", " ")
-        choices = getattr(module, f"{f.name.upper()}S", None) or getattr(module, f"{f.name.upper()}ES", None)
-        elem_id = f"{prefix}-{f.name}"
-        if isinstance(value, bool):
-            add(f.name, gr.Checkbox(label=label, value=value, elem_id=elem_id))
-        elif choices:
-            add(f.name, gr.Dropdown(label=label, choices=list(choices), value=value, elem_id=elem_id))
-        elif isinstance(value, (int, float)):
-            add(f.name, gr.Number(label=label, value=value, precision=0 if isinstance(value, int) else None, elem_id=elem_id))
-        elif isinstance(value, str) or value is None:
-            add(f.name, gr.Textbox(label=label, value=value or "", elem_id=elem_id))
-        else:
-            continue
-        names.append(f.name)
-    return names
+        blurred = blur_mask(mask, opts.mask_blur)
+        size = processing_size(frame.shape[1], frame.shape[0], spec.style.width, spec.style.height)
+        region = only_masked_region(blurred, opts.padding, size)
+        only = opts.inpaint_area == "only-masked"
+        return mask_overlay(frame, mask, blurred, region if only else None,
+                            label=f"crop box {region}" if only and region else "")
 
 
 # ---------------------------------------------------------------------- API
@@ -703,10 +563,8 @@ API_DOC = """Named endpoints (gradio API; see /?view=api):
   /jobs    () → past runs
   /resume  (job name, frames or "") → GIF file, MP4 file or None, result
   /cancel  (job name) → how many runs were told to stop
-Options are rotoscope.api.build_spec keywords (prompt, model, seed, steps, strength, start, duration, fps,
-scale_width, max_size, …) plus job, frames, formats ["gif", "mp4"], method, overwrite."""
-
-API_ONLY_KEYS = ("job", "frames", "formats", "method", "overwrite", "frame", "seeds", "strengths")
+Options are the Python API's keywords (rotoscope.options_table(): prompt, model, seed, steps, strength, method,
+start, duration, fps, width, consistency, control, keys, …) plus job, frames and formats ["gif", "mp4"]."""
 
 
 def _api(ui: UI, buttons, source, mask, options, text, text2, gif, mp4, result, files) -> None:
@@ -716,11 +574,14 @@ def _api(ui: UI, buttons, source, mask, options, text, text2, gif, mp4, result, 
         if not isinstance(value, dict):
             raise OptionError("options must be a JSON object, e.g. {\"prompt\": \"ink drawing\", \"model\": \"tiny\"}.")
         value = dict(value)
-        if "outputs" in value:
-            raise OptionError("'outputs' cannot be set over the API: outputs are written in the job folder; ask for "
-                              "formats instead, e.g. \"formats\": [\"gif\", \"mp4\"].")
+        for name in ("output", "outputs"):
+            if name in value:
+                raise OptionError(f"'{name}' cannot be set over the API: outputs are written in the job folder; ask for "
+                                  "formats instead, e.g. \"formats\": [\"gif\", \"mp4\"].")
         if "job_dir" in value:
             raise OptionError("'job_dir' cannot be set over the API; give a job name with \"job\".")
+        if "mask" in value:
+            raise OptionError("send the mask as the mask file argument, not as an option.")
         return value
 
     def kept(file) -> str:
@@ -736,12 +597,7 @@ def _api(ui: UI, buttons, source, mask, options, text, text2, gif, mp4, result, 
 
     @user_errors
     def api_convert(file, options):
-        o = opts(options)
-        unknown = set(o) - set(_defaults(MediaOptions)) - {"scale_width", "max_size"}
-        if unknown:
-            raise OptionError(f"unknown convert options {sorted(unknown)}; use start, duration, fps, width, height, max_size.")
-        src = kept(file)
-        path, info, count = ui.convert_preview(src, {k: v for k, v in o.items()})
+        path, info, count = ui.convert_preview(kept(file), opts(options))
         return path, {"frames": count, "info": info, "bytes": Path(path).stat().st_size}
 
     @user_errors
@@ -761,15 +617,11 @@ def _api(ui: UI, buttons, source, mask, options, text, text2, gif, mp4, result, 
     def api_run(file, mask_file, options, request: gr.Request, progress=gr.Progress()):
         o = opts(options)
         name, frames, formats = o.pop("job", None), o.pop("frames", None), o.pop("formats", ["gif"])
-        method, overwrite = o.pop("method", JobSpec.method), bool(o.pop("overwrite", False))
-        if "mask" in o:
-            raise OptionError("send the mask as the mask file argument, not as an option.")
         if mask_file:
             o["mask"] = ui.keep_source([mask_file])
-        spec = build_job_spec(kept(file), o, method=method)
-        spec, job = ui.job_for(spec, name, list(formats))
-        return finish(ui.execute(spec, job, frames=frames, overwrite=overwrite,
-                                 session=request.session_hash if request else None, report=progress))
+        spec, job = ui.job_spec(kept(file), o, name, list(formats))
+        return finish(ui.execute(spec, job, frames=frames, session=request.session_hash if request else None,
+                                 report=progress))
 
     @user_errors
     def api_jobs():
@@ -786,7 +638,8 @@ def _api(ui: UI, buttons, source, mask, options, text, text2, gif, mp4, result, 
     b = iter(buttons)
     next(b).click(api_probe, [source], [result], api_name="probe", api_description="Probe facts of a clip.")
     next(b).click(api_convert, [source, options], [gif, result], api_name="convert",
-                  api_description="Cut/resample/scale the clip to a GIF (options: start, duration, fps, width, max_size).")
+                  api_description="Cut/resample/scale the clip to a GIF (the media and output options: start, duration, "
+                  "fps, width, max_size, …).")
     next(b).click(api_preview, [source, options], [files, result], api_name="preview", concurrency_id="model",
                   api_description="Stylise one frame with several seeds (× strengths).")
     next(b).click(api_run, [source, mask, options], [gif, mp4, result], api_name="run", concurrency_id="model",
