@@ -35,7 +35,7 @@ from rotoscope.jobs.runner import run_job
 from rotoscope.jobs.spec import JobSpec
 from rotoscope.jobs.store import JobDir
 from rotoscope.media.options import MediaOptions, OutputOptions
-from rotoscope.methods.video_options import VideoOptions
+from rotoscope.stylize.video_options import VideoOptions
 from rotoscope.metrics import score_frames
 from rotoscope.models.options import ModelOptions
 from rotoscope.stylize.options import StyleOptions

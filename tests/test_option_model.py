@@ -279,3 +279,8 @@ def test_a_new_option_is_one_declaration(tmp_path):
     assert sizes["ultrafast"] > sizes["veryslow"]  # the option reaches the encoder
     with pytest.raises(OptionError, match="--x264-preset 'warp' is not known"):
         api.build_spec("clip.mp4", x264_preset="warp")
+
+
+def test_long_pasted_infotext_is_read_as_text_not_a_file_name():
+    spec = api.build_spec("clip.mp4", from_="ink, " + "x" * 300 + "\nSteps: 9, Sampler: Euler, CFG scale: 5, Seed: 4")
+    assert (spec.style.steps, spec.style.seed) == (9, 4)

@@ -131,14 +131,16 @@ def keys(source: str | Path, sheet: str | Path = "out/keys.png", **options: Any)
 
 
 def score(output: str | Path, source: str | Path, *, flow: str = "dis", clip_model: str | None = None,
-          plot: str | Path | None = None, **media: Any):
-    """Flicker of a stylised clip: warp error along the source's flow, SSIM/PSNR to source, CLIP consistency."""
+          plot: str | Path | None = None, clip: bool = True, **media: Any):
+    """Flicker of a stylised clip: warp error along the source's flow, SSIM/PSNR to source, CLIP consistency
+    (``clip=False`` skips CLIP). A job's ``frames/`` against its ``source/`` folder pair exactly."""
     from .jobs.table import lookup
     from .metrics import plot_score, score_clip
 
     lookup("flow").check(flow)
     spec = build_spec(source, **media)
-    result = score_clip(str(output), str(source), source_media=spec.media, flow=flow, clip_model=clip_model)
+    result = score_clip(str(output), str(source), source_media=spec.media, flow=flow, clip=clip,
+                        clip_model=clip_model)
     if plot is not None:
         plot_score(result, Path(plot), title=Path(output).name)
     return result
@@ -164,10 +166,88 @@ def convert(source: str | Path, output: str | Path | list, *, progress: "Progres
     return _convert(str(source), media, out, progress)
 
 
+def run_spec(spec: "JobSpec", job_dir: str | Path | None = None, *, frames: str | None = None,
+             progress: "Progress | None" = None, cancel: threading.Event | None = None) -> "RunResult":
+    """Run (or resume) a job from a spec already built (the page builds it first to show it)."""
+    from .jobs.runner import run_job
+
+    return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=spec.output.overwrite,
+                   progress=progress, cancel=cancel)
+
+
+def jobs_root() -> Path:
+    """Where jobs live unless told otherwise."""
+    from .jobs.runner import JOBS_ROOT
+
+    return JOBS_ROOT
+
+
+def job_folder(spec: "JobSpec", root: str | Path | None = None) -> Path:
+    """The folder a job gets by default: same source and look → same folder, so a rerun resumes."""
+    from .jobs.runner import default_job_dir
+
+    return default_job_dir(spec, Path(root) if root is not None else jobs_root())
+
+
+def job_spec(job_dir: str | Path) -> "JobSpec":
+    """The spec a job folder was made with."""
+    from .jobs.store import JobDir
+
+    return JobDir(Path(job_dir)).read_spec()
+
+
+def source_frame(source: str | Path, index: int = 0, **options: Any):
+    """Frame ``index`` (0-based, after the media options) as an RGB array."""
+    from .jobs.preview import pick_frame
+
+    spec = build_spec(source, **options)
+    return pick_frame(spec.source, spec.media, int(index))
+
+
+def preset_look(name: str, model: str = "") -> dict[str, Any]:
+    """The look options (sampler, steps, CFG, …) a speed preset sets for ``model``."""
+    from .models.speed import is_turbo_model
+    from .stylize.presets import get_preset
+
+    preset = get_preset(name)
+    return dict(preset.turbo_style if preset.turbo_style is not None and is_turbo_model(model or "") else preset.style)
+
+
+def mask_overlay(frame, mask, spec: "JobSpec"):
+    """``frame`` with ``mask`` tinted as the job will use it (invert, blur) and, for "only masked", the crop box."""
+    from .stylize.masking import blur_mask, mask_overlay as overlay, only_masked_region
+    from .stylize.resize import processing_size
+
+    opts = spec.mask
+    if opts.invert_mask:
+        mask = 255 - mask
+    blurred = blur_mask(mask, opts.mask_blur)
+    size = processing_size(frame.shape[1], frame.shape[0], spec.style.width, spec.style.height)
+    region = only_masked_region(blurred, opts.padding, size)
+    only = opts.inpaint_area == "only-masked"
+    return overlay(frame, mask, blurred, region if only else None, label=f"crop box {region}" if only and region else "")
+
+
+def model_choices() -> list[str]:
+    """Models that need no download choice: the default hub model, the tiny test model, the classic styles."""
+    from .models.options import DEFAULT_MODEL
+    from .stylize.classic import STYLES
+
+    return [DEFAULT_MODEL, "tiny", *(f"classic:{s}" for s in STYLES)]
+
+
+def output_formats() -> tuple[str, ...]:
+    """The formats outputs can have (from their extension), e.g. gif, mp4, webp, apng."""
+    from .media.options import OUTPUT_FORMATS
+
+    return tuple(dict.fromkeys(OUTPUT_FORMATS.values()))
+
+
 def probe(source: str | Path) -> "ProbeInfo":
     from .media.probe import probe as _probe
 
     return _probe(str(source))
 
 
-__all__ = ["build_spec", "choices", "convert", "convert_options", "default_output", "option", "parse_size", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]
+__all__ = ["build_spec", "choices", "convert", "convert_options", "default_output", "job_folder", "job_spec", "jobs_root",
+           "mask_overlay", "model_choices", "option", "output_formats", "parse_size", "preset_look", "run_spec", "source_frame", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]

@@ -40,7 +40,7 @@ def test_only_the_still_is_extracted_and_timing_is_the_video_fps(from_clip):
 
 
 def test_the_second_segment_is_seeded_by_the_last_frame_of_the_first(from_clip):
-    from rotoscope.methods.video_options import VideoOptions
+    from rotoscope.stylize.video_options import VideoOptions
     from rotoscope.models.options import ModelOptions
     from rotoscope.stylize.factory import build_stylizer
     from rotoscope.stylize.options import StyleOptions

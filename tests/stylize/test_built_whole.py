@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from rotoscope.consistency.attention import CrossFrameAttnProcessor, CrossFrameController
-from rotoscope.methods.video_options import VideoOptions
+from rotoscope.stylize.video_options import VideoOptions
 from rotoscope.models.options import ModelOptions
 from rotoscope.models.speed import StepCachedUNet
 from rotoscope.progress import Cancelled

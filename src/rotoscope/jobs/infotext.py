@@ -159,7 +159,11 @@ def apply_infotext(spec: JobSpec, text: str) -> JobSpec:
 def read_infotext(source: str) -> str:
     """Infotext from one of our PNG / GIF / MP4 / WebP / APNG files, a text file, or the text itself."""
     path = Path(source)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError:  # a long pasted infotext is no file name ("File name too long")
+        exists = False
+    if not exists:
         if "Steps:" in source or "\n" in source:
             return source
         raise InputError(f"--from {source!r}: no such file, and it is not infotext; give an output of ours or paste the settings.")

@@ -20,7 +20,7 @@ from ..errors import OptionError
 from ..options import Option, Owner, check_fields, declared, option
 from ..media.options import MediaOptions, OutputOptions
 from ..methods.keys import KeyOptions
-from ..methods.video_options import VideoOptions
+from ..stylize.video_options import VideoOptions
 from ..models.options import ModelOptions
 from ..stylize.control import ControlOptions, parse_control
 from ..stylize.mask_options import MaskOptions

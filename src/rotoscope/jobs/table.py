@@ -15,7 +15,7 @@ from ..consistency.options import ConsistencyOptions
 from ..errors import OptionError
 from ..media.options import MediaOptions, OutputOptions
 from ..methods.keys import KeyOptions
-from ..methods.video_options import VideoOptions
+from ..stylize.video_options import VideoOptions
 from ..models.options import ModelOptions
 from ..options import PANELS, Option, declared
 from ..stylize.mask_options import MaskOptions
@@ -40,7 +40,7 @@ EXTRAS: tuple[Option, ...] = (
            help="quality | balanced | fast: sets the speed options (the ones you give win). balanced = bf16 (CPU) / "
            "fp16 (CUDA) + step cache; fast = that + LCM-LoRA (4 steps, CFG 1) + TAESD, or 2 steps CFG 0 with an "
            "SD-Turbo model."),
-    Option(name="from_", flag="--from", panel="Look", kind=str | None,
+    Option(name="from_", flag="--from", panel="Look", kind=str | None, widget="textarea",
            help="Take the settings from a PNG/GIF/MP4 of ours (or a web-UI PNG), or pasted infotext; the options you "
            "give win."),
     Option(name="control_image_dir", panel="ControlNet", kind=list[str], default=[],

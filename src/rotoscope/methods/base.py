@@ -23,7 +23,7 @@ from ..stylize.base import Stylizer
 from ..stylize.options import StyleOptions
 from .catalog import Capabilities
 from .keys import KeyOptions, KeySelection
-from .video_options import VideoOptions
+from ..stylize.video_options import VideoOptions
 
 
 @dataclass

@@ -22,7 +22,7 @@ from ..core.frames import Frame
 from ..errors import JobError
 from .base import MethodContext
 from .catalog import capabilities
-from .video_options import VideoOptions
+from ..stylize.video_options import VideoOptions
 
 if TYPE_CHECKING:
     from ..stylize.options import StyleOptions

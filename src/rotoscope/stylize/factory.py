@@ -37,7 +37,7 @@ def build_stylizer(model: ModelOptions, style: StyleOptions, mask: "MaskOptions 
         # checked before any model is loaded
         raise OptionError(f"--control needs a diffusion model (--model) and img2img or inpainting; not {model.model} / --method {method}.")
     if method in VIDEO_METHODS:
-        from ..methods.video_options import VideoOptions
+        from .video_options import VideoOptions
         from .video import build_video_stylizer
 
         return build_video_stylizer(method, model, style, video or VideoOptions(), cancel=cancel)

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from ..core.resize import resize
-from ..methods.video_options import VideoOptions
+from .video_options import VideoOptions
 from ..models.loader import LoadedModel
 from ..models.options import ModelOptions
 from ..models.samplers import make_scheduler

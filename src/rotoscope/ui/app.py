@@ -13,16 +13,17 @@ import inspect
 import io
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import numpy as np
 from PIL import Image
 
 from .. import api
+
+if TYPE_CHECKING:
+    from ..jobs.spec import JobSpec
 from ..errors import OptionError, RotoscopeError
-from ..jobs.runner import default_job_dir, run_job
-from ..jobs.spec import JobSpec
 from ..progress import Cancelled
 from .controls import FORMATS, Settings
 from .progress import GradioProgress
@@ -146,10 +147,7 @@ class UI:
         return str(out), info, result.frames
 
     def frame_image(self, source: str, options: dict[str, Any], index: int) -> np.ndarray:
-        from ..jobs.preview import pick_frame
-
-        spec = api.build_spec(source, **options)
-        return pick_frame(spec.source, spec.media, int(index))
+        return api.source_frame(source, int(index), **options)
 
     def local(self, options: dict[str, Any]) -> dict[str, Any]:
         """Files the page and the API hand over stay in the jobs folder: an uploaded mask is kept there (it
@@ -183,20 +181,19 @@ class UI:
         if name and name.strip():
             job = self.ws.job_dir(name)
         else:
-            job = self.ws.job_dir(default_job_dir(api.build_spec(source, **options), self.ws.jobs_dir).name)
+            job = self.ws.job_dir(api.job_folder(api.build_spec(source, **options), self.ws.jobs_dir).name)
         outputs = [str(job / f"output.{f}") for f in formats or FORMATS[:1]]
         return api.build_spec(source, outputs, **options), job
 
     def execute(self, spec: JobSpec, job: Path, *, frames: str | None = None, session: str | None = None,
                 report=None) -> dict[str, Any]:
-        """Run (or resume) a job; returns a summary. A cancel stops after the current frame."""
+        """Run (or resume) a job; returns a summary. A cancel stops within one denoising step."""
         cancel = threading.Event()
         keys = [f"job:{job.name}"] + ([f"session:{session}"] if session else [])
         self.runs.register(keys, cancel)
         progress = GradioProgress(report)
         try:
-            result = run_job(spec, job_dir=job, frames=frames or None, overwrite=spec.output.overwrite,
-                             progress=progress, cancel=cancel)
+            result = api.run_spec(spec, job, frames=frames or None, progress=progress, cancel=cancel)
         except Cancelled:
             info = self.ws.job_info(job)
             done = f"{info.frames_done} of {info.frames_total} frames are finished and kept" if info else "finished frames are kept"
@@ -216,25 +213,20 @@ class UI:
     @staticmethod
     def score(job: Path) -> tuple[dict[str, Any] | None, str | None]:
         """The consistency report of a finished job (its frames against its source frames), and its plot."""
-        from ..metrics import plot_score, score_clip
-
         frames, source = job / "frames", job / "source"
         count = len(list(frames.glob("*.png")))
         # Only where output and source frames pair one to one (not img2vid's single still, not interpolated outputs).
         if count < 2 or count != len(list(source.glob("*.png"))):
             return None, None
-        result = score_clip(frames, source, clip=False)
         plot = job / "score.png"
-        plot_score(result, plot, title=job.name)
+        result = api.score(frames, source, clip=False, plot=plot)
         data = result.to_dict()
         return {k: data[k] for k in ("frames", "warp_error", "source_warp_error", "added_flicker", "ssim", "psnr")} | {
             "clip_note": result.clip_note}, str(plot)
 
     def resume(self, name: str, frames: str | None, session: str | None = None, report=None) -> dict[str, Any]:
-        from ..jobs.store import JobDir
-
         job = self.ws.existing_job(name)
-        spec = JobDir(job).read_spec()
+        spec = api.job_spec(job)
         return self.execute(spec, job, frames=frames, session=session, report=report)
 
     def jobs_table(self) -> list[list]:
@@ -244,13 +236,9 @@ class UI:
 
 def _preset_look(name: str | None, model: str):
     """A preset's sampler / steps / CFG into the Look controls (the rest of the preset is applied by build_spec)."""
-    from ..models.speed import is_turbo_model
-    from ..stylize.presets import get_preset
-
     if not name:
         return gr.update(), gr.update(), gr.update()
-    preset = get_preset(name)
-    look = preset.turbo_style if preset.turbo_style is not None and is_turbo_model(model or "") else preset.style
+    look = api.preset_look(name, model)
     return tuple(gr.update(value=look[k]) if k in look else gr.update() for k in ("sampler", "steps", "cfg_scale"))
 
 
@@ -536,20 +524,9 @@ class _MaskTab:
         """The frame with the mask tinted and the "only masked" crop box (the mask library's own overlay)."""
         if not editor_value or editor_value.get("background") is None:
             return None
-        from ..stylize.masking import blur_mask, mask_overlay, only_masked_region
-        from ..stylize.resize import processing_size
-
         frame = np.ascontiguousarray(np.asarray(editor_value["background"])[..., :3])
         mask = np.asarray(Image.open(path).convert("L").resize((frame.shape[1], frame.shape[0])))
-        opts = spec.mask
-        if opts.invert_mask:
-            mask = 255 - mask
-        blurred = blur_mask(mask, opts.mask_blur)
-        size = processing_size(frame.shape[1], frame.shape[0], spec.style.width, spec.style.height)
-        region = only_masked_region(blurred, opts.padding, size)
-        only = opts.inpaint_area == "only-masked"
-        return mask_overlay(frame, mask, blurred, region if only else None,
-                            label=f"crop box {region}" if only and region else "")
+        return api.mask_overlay(frame, mask, spec)
 
 
 # ---------------------------------------------------------------------- API

@@ -15,11 +15,10 @@ from typing import Any
 import gradio as gr
 
 from .. import api
-from ..media.options import OUTPUT_FORMATS
 from ..options import Option
 
 #: the formats the page writes into a job folder (output.gif, output.mp4, …), from the encoder's table
-FORMATS: tuple[str, ...] = tuple(dict.fromkeys(OUTPUT_FORMATS.values()))
+FORMATS: tuple[str, ...] = api.output_formats()
 #: the page's starting formats: a GIF to look at and an MP4 to share
 DEFAULT_FORMATS = ["gif", "mp4"]
 #: panels shown open when the page loads (the rest start folded)

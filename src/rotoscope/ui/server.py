@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import OptionError
-from ..jobs.runner import JOBS_ROOT
-from ..media.options import parse_size
+from ..api import jobs_root, parse_size
 from .workspace import PREVIEWS, Workspace
 
 DEFAULT_PORT = 7860
@@ -29,7 +28,7 @@ class UIConfig:
     listen: bool = False  # bind 0.0.0.0 (every interface): needs auth
     auth: str | None = None  # "user:pass"
     max_upload: int = field(default_factory=lambda: parse_size(DEFAULT_MAX_UPLOAD))  # bytes
-    jobs_dir: Path = JOBS_ROOT
+    jobs_dir: Path = field(default_factory=jobs_root)
     models_dir: Path | None = None
 
     @property

@@ -188,10 +188,9 @@ class Workspace:
     # -- models ------------------------------------------------------------------
     def models(self) -> list[str]:
         """The model picker's choices: the default model, tiny, classic styles, then what the models folder holds."""
-        from ..models.options import DEFAULT_MODEL
-        from ..stylize.classic import STYLES
+        from .. import api
 
-        choices = [DEFAULT_MODEL, "tiny", *(f"classic:{s}" for s in STYLES)]
+        choices = api.model_choices()
         if self.models_dir and self.models_dir.is_dir():
             for path in sorted(self.models_dir.iterdir()):
                 if path.is_dir() and (path / "model_index.json").exists():
