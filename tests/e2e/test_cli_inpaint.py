@@ -123,7 +123,7 @@ def test_mask_count_mismatch_names_both_counts(cli, clip30, tmp_path):
 def test_inpaint_settings_without_a_mask_are_refused(cli, clip30, tmp_path):
     result = cli("run", clip30, "--model", "classic:cartoon", "--mask-blur", "8", "-o", tmp_path / "d.gif")
     assert result.exit_code == 2
-    assert "--mask-blur need a mask" in result.stderr
+    assert "--mask-blur needs a mask" in result.stderr
 
 
 def test_preview_with_a_mask_writes_an_overlay_with_outline_and_crop_box(cli, clip30, tmp_path):

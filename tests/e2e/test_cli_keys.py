@@ -28,7 +28,7 @@ def test_run_keyframes_with_tiny_model_and_clear_errors(cli, sample_clip, tiny_m
     spec = json.loads((tmp_path / "job" / "job.json").read_text())["spec"]
     assert spec["method"] == "keyframes" and spec["keys"]["keys"] == "every:4"
     wrong = cli("run", sample_clip, "--keys", "auto", "--model", "tiny", "-o", tmp_path / "x.gif")
-    assert wrong.exit_code == 2 and "--keys needs --method keyframes or ebsynth" in wrong.stderr
+    assert wrong.exit_code == 2 and "--keys belongs to --method keyframes or ebsynth" in wrong.stderr
     monkeypatch.setenv("ROTOSCOPE_ANNOTATORS", str(tmp_path / "none"))
     depth = cli("run", sample_clip, "--control", "depth", "--model", "tiny", "-o", tmp_path / "y.gif")
     assert depth.exit_code == 2 and "--control depth needs its annotator model" in depth.stderr

@@ -76,11 +76,11 @@ def test_missing_svd_offline_is_one_line(cli, tiny_model_dir, tmp_path, monkeypa
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--context-length", "8"], "--context-length needs --method animatediff"),
-    (["--method", "img2vid", "--context-overlap", "2"], "--context-overlap needs --method animatediff"),
-    (["--method", "animatediff", "--segments", "2"], "--segments needs --method img2vid"),
+    (["--context-length", "8"], "--context-length belongs to --method animatediff"),
+    (["--method", "img2vid", "--context-overlap", "2"], "--context-overlap belongs to --method animatediff"),
+    (["--method", "animatediff", "--segments", "2"], "--segments belongs to --method img2vid"),
     (["--method", "animatediff", "--model", "classic:cartoon"], "needs a diffusion model"),
-    (["--interpolate", "9"], "--interpolate 9 must be from 1"),
+    (["--interpolate", "9"], "--interpolate 9 must be between 1 and 8"),
 ])
 def test_bad_video_options_are_refused(cli, sample_clip, tmp_path, args, words):
     result = cli("run", sample_clip, *args, "--seed", 1, "--job", tmp_path / "job", "-o", tmp_path / "o.gif")

@@ -45,7 +45,7 @@ def test_fixup_through_the_python_api(tmp_path):
     api.stylize(source, tmp_path / "out.gif", job_dir=job, model="classic:oil", seed=4)
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((job / "frames").glob("*.png"))}
     result = api.stylize(source, tmp_path / "out.gif", job_dir=job, model="classic:pencil", seed=4, frames="2-3",
-                         mask_rects=["0:0,0,8,8/3:40,24,8,8"], mask_blur=0)
+                         mask_rect=["0:0,0,8,8/3:40,24,8,8"], mask_blur=0)
     assert result.frames_computed == 2
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((job / "frames").glob("*.png"))}
     assert [n for n in before if before[n] != after[n]] == ["00002.png", "00003.png"]

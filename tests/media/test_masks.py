@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from rotoscope.errors import InputError, OptionError
+from rotoscope.jobs.spec import JobSpec
 from rotoscope.media.masks import FrameMasks, binarize, box_at, parse_key, parse_shape
 from rotoscope.stylize.mask_options import MaskOptions
 from tests import clips
@@ -177,7 +178,7 @@ def test_mask_options_validation():
         MaskOptions(mask_rects=["0,0,1,1"], inpaint_area="some").validate()
     with pytest.raises(OptionError, match="--padding 300"):
         MaskOptions(mask_rects=["0,0,1,1"], padding=300).validate()
-    with pytest.raises(OptionError, match="--invert-mask need a mask"):
-        MaskOptions(invert_mask=True).validate()
+    with pytest.raises(OptionError, match="--invert-mask needs a mask"):  # an owner rule: checked with the job
+        JobSpec(source="a.mp4", mask=MaskOptions(invert_mask=True)).validate()
     MaskOptions().validate()
     assert not MaskOptions().active and MaskOptions(mask_key="#00ff00").active

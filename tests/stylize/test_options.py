@@ -24,7 +24,7 @@ def test_defaults_are_valid():
 @pytest.mark.parametrize("strength", [0, 0.0, -0.1, 1.5])
 def test_strength_out_of_range(strength):
     text = message(strength=strength)
-    assert f"--strength {strength}" in text
+    assert f"--strength {strength:g} " in text
     assert "(0, 1]" in text
 
 

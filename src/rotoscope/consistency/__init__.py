@@ -7,45 +7,22 @@ the model, ``finish(step)`` after it. See ``techniques.py`` for what each costs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-
-import numpy as np
-
-from .base import History, Step, Technique
-from .options import NOISE_NAMES, ConsistencyOptions, parse_consistency
-from .techniques import ColorMatch, CrossFrameAttention, Deflicker, FlowWarp, Loopback, PerFrameNoise, SharedNoise
-
-#: every technique by its --consistency name, cheapest first
-TECHNIQUES: dict[str, type[Technique]] = {
-    cls.name: cls
-    for cls in (SharedNoise, PerFrameNoise, ColorMatch, Loopback, FlowWarp, CrossFrameAttention, Deflicker)
-}
+# The names load on first use (PEP 562): the option declarations in consistency/options.py are read by
+# ``rotoscope --help``, which must not pay for numpy and OpenCV.
+_LAZY = {"TECHNIQUES": "registry", "build_techniques": "registry", "post_filter": "registry",
+         "History": "base", "Step": "base", "Technique": "base",
+         "ConsistencyOptions": "options", "parse_consistency": "options"}
 
 
-def build_techniques(options: ConsistencyOptions, noise: str = "shared", stage: str = "stylize") -> list[Technique]:
-    """The job's techniques for one stage, in the order given; the noise mode comes first (stylize stage)."""
-    chosen = [TECHNIQUES[name](options) for name in options.techniques if TECHNIQUES[name].stage == stage]
-    if stage == "stylize":
-        noise_name = next(n for n, v in NOISE_NAMES.items() if v == noise)
-        chosen.insert(0, TECHNIQUES[noise_name](options))
-    return chosen
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-
-def post_filter(frames: Iterable, options: ConsistencyOptions, source: Callable[[int], np.ndarray | None]) -> Iterator:
-    """The encode-stage techniques (deflicker) over finished frames, streamed; the frames on disk stay untouched."""
-    techniques = build_techniques(options, stage="encode")
-    if not techniques:
-        yield from frames
-        return
-    history = History(source=source)
-    for frame in frames:
-        src = source(frame.index)
-        step = Step(frame.index, src[..., :3] if src is not None else frame.image[..., :3], 0, history, flow=options.flow)
-        step.output = frame.image[..., :3]
-        for technique in techniques:
-            technique.finish(step)
-        history.remember(frame.index, step.source, step.output)
-        yield frame.with_image(step.output)
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = ["TECHNIQUES", "ConsistencyOptions", "History", "Step", "Technique", "build_techniques",

@@ -20,13 +20,13 @@ CROSS_FRAME_REFS = ("first", "first+previous")
 
 
 def _technique_names() -> list[str]:
-    from . import TECHNIQUES
+    from .registry import TECHNIQUES
 
     return [name for name in TECHNIQUES if name not in NOISE_NAMES]
 
 
 def _flow_methods() -> tuple[str, ...]:
-    from ..core.flow import FLOW_METHODS
+    from ..core import FLOW_METHODS
 
     return tuple(FLOW_METHODS)
 

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from ..errors import OptionError
+from . import FLOW_METHODS
 
-FLOW_METHODS = ("dis", "farneback")
 #: Forward–backward check constants (Ruder et al. 2016; Lai et al. 2018): a pixel is
 #: occluded when its round trip misses by more than ALPHA × the flows' size + BETA px².
 ALPHA = 0.01

@@ -187,15 +187,22 @@ class Option:
             below = self.low is not None and (value <= self.low if self.low_open else value < self.low)
             above = self.high is not None and value > self.high
             if below or above:
-                raise OptionError(f"{self.cli_flag} {value:g} must be {self.range_text()}{'; ' + self.hint if self.hint else ''}.")
+                allowed = "".join(f"{_number(v)} or " for v in self.allow)
+                raise OptionError(f"{self.cli_flag} {_number(value)} must be {allowed}{self.range_text()}"
+                                  f"{'; ' + self.hint if self.hint else ''}.")
 
     def range_text(self) -> str:
-        low, high = (f"{v:g}" if v is not None else None for v in (self.low, self.high))
+        low, high = (_number(v) if v is not None else None for v in (self.low, self.high))
         if low is not None and high is not None:
             return f"in ({low}, {high}]" if self.low_open else f"between {low} and {high}"
         if low is not None:
             return f"more than {low}" if self.low_open else f"{low} or more"
         return f"at most {high}"
+
+
+def _number(value: float) -> str:
+    """A number as the user typed it: whole numbers in full (4294967295, not 4.29497e+09)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def option(default: Any = _MISSING, *, factory: Callable[[], Any] | None = None, **meta: Any) -> Any:

@@ -25,7 +25,8 @@ class StyleOptions:
                          help="What the frames should look like.", widget="textarea")
     negative_prompt: str = option("", short="-n", panel="Look", infotext="Negative prompt", a1111="negative_prompt",
                                   help="What to avoid.", widget="textarea")
-    seed: int = option(-1, panel="Look", low=0, high=MAX_SEED, allow=(-1,), infotext="Seed", a1111="seed",
+    seed: int = option(-1, panel="Look", low=0, high=MAX_SEED, allow=(-1,), hint="-1 draws one at random",
+                       infotext="Seed", a1111="seed",
                        help="Seed; -1 draws one once, prints and records it.")
     steps: int = option(20, panel="Look", low=1, high=150, infotext="Steps", a1111="steps",
                         help="Sampling steps (img2img runs steps × strength of them).")
