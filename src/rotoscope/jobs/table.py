@@ -88,3 +88,11 @@ def lookup(name: str) -> Option:
     close = difflib.get_close_matches(name, list(table), n=1)
     hint = f"did you mean {close[0]}?" if close else "see docs/options.md for every option."
     raise OptionError(f"unknown option {name!r}; {hint}")
+
+
+def panels() -> dict[str, list[Option]]:
+    """Options by help panel, in panel order (the page lays out one accordion each)."""
+    grouped: dict[str, list[Option]] = {p: [] for p in PANELS}
+    for info in job_options():
+        grouped[info.panel].append(info)
+    return {p: items for p, items in grouped.items() if items}
