@@ -9,6 +9,8 @@ Everything is made from samples/cup.mp4 (or drawn), so nothing is downloaded:
 - ``masks/``        three mask PNGs (fewer than a 5-frame clip: for --mask-hold-last)
 - ``greenscreen.mp4`` the sample's first second at 5 fps, 128×96, its light wall keyed to #00ff00
 - ``cutout.apng``   the same frames with the wall transparent (RGBA)
+- ``lineart/``      line drawings of those frames (white lines on black, OpenCV Canny): precomputed
+                    control frames for ``--control lineart --control-image-dir lineart=out/inputs/lineart``
 - ``models/tiny-sd/`` a local diffusers folder (a copy of the offline ``tiny`` test model)
 
 tests/test_docs.py runs this first, in the folder where it then runs every documented command.
@@ -22,6 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -100,8 +103,14 @@ def main(out: Path) -> None:
     write_mp4(out / "greenscreen.mp4", keyed)
     cutout[0].save(out / "cutout.apng", save_all=True, append_images=cutout[1:], duration=1000 // FPS, loop=0)
 
+    lineart = out / "lineart"
+    lineart.mkdir(exist_ok=True)
+    for i, image in enumerate(frames):
+        edges = cv2.Canny(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), 100, 200)
+        Image.fromarray(edges).convert("RGB").save(lineart / f"{i:05d}.png")
+
     tiny_model_folder(out / "models" / "tiny-sd")
-    print(f"wrote {out}/: mask.png, mask.mp4, masks/, greenscreen.mp4, cutout.apng, models/tiny-sd/")
+    print(f"wrote {out}/: mask.png, mask.mp4, masks/, greenscreen.mp4, cutout.apng, lineart/, models/tiny-sd/")
 
 
 if __name__ == "__main__":
