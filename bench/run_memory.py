@@ -41,7 +41,7 @@ def main() -> None:
             job = tmp / f"job{count}"
             cmd = [sys.executable, "-m", "rotoscope.cli", "run", str(SAMPLE), "-p", "a cup", "--model", "tiny",
                    "--seed", "3", "--steps", str(args.steps), "--strength", str(args.strength),
-                   "--fps", "40", "--max-frames", str(count), "--scale-width", str(args.width),
+                   "--fps", "40", "--max-frames", str(count), "--width", str(args.width),
                    "--job", str(job), "-o", str(tmp / f"out{count}.gif")]
             rss, wall, code = child_peak_rss_mb(cmd)
             if code != 0:

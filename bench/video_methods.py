@@ -89,7 +89,7 @@ def seam_pairs(count: int) -> list[int]:
 def child_run(frames: int, width: int, job: Path) -> tuple[float, float, int]:
     args = [sys.executable, "-m", "rotoscope.cli", "run", str(SAMPLE), "--method", "animatediff", "--model", "tiny",
             "-p", "a cup, ink drawing", "--seed", "7", "--steps", "20", "--strength", "0.3", "--fps", "10",
-            "--scale-width", str(width), "--max-frames", str(frames), "--context-length", str(LENGTH),
+            "--width", str(width), "--max-frames", str(frames), "--context-length", str(LENGTH),
             "--context-overlap", str(OVERLAP), "--job", str(job), "-o", str(job.parent / "out.gif")]
     return child_peak_rss_mb(args)
 

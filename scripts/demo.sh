@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 exec .venv/bin/rotoscope run samples/cup.mp4 -p "cartoon, flat colours, ink outlines" \
-  --model classic:cartoon --seed 7 --duration 3 --fps 10 --scale-width 320 \
+  --model classic:cartoon --seed 7 --duration 3 --fps 10 --width 320 \
   -o out/demo.gif -o out/demo.mp4 "$@"

@@ -16,7 +16,7 @@ from rotoscope.media.gif import GifOptions, GifWriter
 from rotoscope.media.options import MediaOptions
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIP = dict(duration=3, fps=10, scale_width=192)
+CLIP = dict(duration=3, fps=10, width=192)
 
 
 def main() -> None:

@@ -27,7 +27,9 @@ def _default(info: Option) -> Any:
     if info.default in (None, [], "") or info.base_type is list:
         return None
     # shown as the declaration writes it (7, not 7.0); a default value never reaches the spec (see command())
-    return info.format(info.default) if info.parse is not None or info.base_type is float else info.default
+    if info.base_type is float or (info.parse is not None and info.base_type is int):
+        return info.format(info.default)
+    return info.default
 
 
 def _help(info: Option) -> str:
@@ -44,6 +46,8 @@ def parameter(info: Option) -> inspect.Parameter:
     kind = info.base_type
     if kind is list:
         annotation: Any = Optional[list[str]]
+    elif kind is bool:  # a flag, whatever its infotext spelling
+        annotation = Optional[bool]
     elif info.parse is not None:  # read from its text by the declaration (e.g. --max-size 1.5MB)
         annotation = Optional[str]
     else:
@@ -65,6 +69,8 @@ def _metavar(info: Option) -> str | None:
         return "TYPE[:W[:START-END]]"
     if info.key == "lora":
         return "FILE[:WEIGHT]"
+    if info.parse is not None and kind is not str:
+        return "TEXT"  # read from text by the declaration, e.g. --max-size 1.5MB
     return {int: "INT", float: "NUMBER", list: "TEXT"}.get(kind, "TEXT")
 
 

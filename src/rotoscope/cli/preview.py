@@ -13,7 +13,7 @@ from .params import Source, command, own
 
 HELP = """Stylise one frame with several seeds (× strengths) into a labelled grid; then run with --seed S.
 
-Example: rotoscope preview samples/cup.mp4 --frame 10 --seeds 4 --strengths 0.2,0.3,0.4 -p "ink drawing" --model tiny --width 256 -o out/preview.png
+Example: rotoscope preview samples/cup.mp4 --frame 10 --seeds 4 --strengths 0.2,0.3,0.4 -p "ink drawing" --model tiny --steps 4 --width 128 -o out/preview.png
 
 With a mask (--mask, --mask-rect, …) the tiles are inpainted, and an overlay image (-mask.png beside the grid)
 shows the mask outline and the "only masked" crop box. With --control, each row starts with the control image(s).

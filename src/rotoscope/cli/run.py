@@ -18,7 +18,7 @@ or animate with the motion inside the model (--method animatediff | img2vid).
 
 Example: rotoscope run samples/cup.mp4 -p "ink drawing" --model classic:cartoon --duration 3 --fps 10 --width 320 -o out/cup.gif
 
-Example: rotoscope run samples/cup.mp4 --method keyframes --keys every:10 --plate 2x2 -p "ink drawing" --model tiny --max-frames 30 -o out/cup-kf.gif
+Example: rotoscope run samples/cup.mp4 --method keyframes --keys every:10 --plate 2x2 -p "ink drawing" --model tiny --steps 4 --max-frames 30 --width 128 -o out/cup-kf.gif
 """
 
 OptSource = Annotated[Optional[str], typer.Argument(help="Video (mp4, mov, webm, mkv, avi), GIF, animated WebP/APNG, image, folder of images or a glob. --method img2vid: an image, or none with -p (txt2img makes the still).", show_default=False)]
