@@ -346,7 +346,7 @@ def build_app(ws: Workspace) -> gr.Blocks:
             return settings.given(data, skip=("output",))
 
         # the converted clip follows the Media and Output settings (text boxes: when typed out, not per key)
-        clip_names = [n for n in settings.names("media", "output") if n != "output"]
+        clip_names = [o.key for o in api.convert_options() if o.key != "output"]  # what convert takes
 
         @user_errors
         def on_upload(files):
