@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import OptionError
+from .progress import Cancelled  # noqa: F401  (faces catch it; progress is light)
 
 if TYPE_CHECKING:
-    from .jobs.preview import PreviewResult
+    from .jobs.preview import PreviewResult, PreviewTile
     from .jobs.runner import RunResult
     from .jobs.spec import JobSpec
     from .media.convert import ConvertResult
@@ -108,8 +109,10 @@ run = stylize
 
 
 def preview(source: str | Path, output: str | Path = "out/preview.png", *, frame: int = 0, seeds: int = 4,
-            strengths: list[float] | str | None = None, **options: Any) -> "PreviewResult":
-    """One frame with several seeds (× strengths) into a labelled grid; then run with the chosen seed."""
+            strengths: list[float] | str | None = None, cancel: threading.Event | None = None,
+            **options: Any) -> "PreviewResult":
+    """One frame with several seeds (× strengths) into a labelled grid; then run with the chosen seed.
+    ``cancel``: once set, the tile being made stops within one denoising step (``Cancelled``)."""
     from .jobs.preview import preview as _preview
 
     if isinstance(strengths, str):
@@ -118,7 +121,27 @@ def preview(source: str | Path, output: str | Path = "out/preview.png", *, frame
         except ValueError:
             raise OptionError(f"--strengths {strengths!r} is not understood; write e.g. 0.2,0.3,0.4.") from None
     spec = build_spec(source, **options)
-    return _preview(spec, frame=frame, seeds=seeds, strengths=strengths, output=Path(output))
+    return _preview(spec, frame=frame, seeds=seeds, strengths=strengths, output=Path(output), cancel=cancel)
+
+
+def txt2img(output: str | Path, *, count: int = 1, cancel: threading.Event | None = None,
+            **options: Any) -> list["PreviewTile"]:
+    """``count`` images from the prompt alone (seeds seed, seed+1, …; -1 draws the first), each a PNG with its
+    infotext next to ``output``; the look options as for a job (``process_width``/``process_height`` = size)."""
+    import random
+
+    from .jobs.txt2img import txt2img as _txt2img
+    from .stylize.options import MAX_SEED
+
+    spec = build_spec(None, method="img2vid", **options)  # img2vid is the method that starts from a prompt alone
+    first = spec.style.seed if spec.style.seed != -1 else random.randint(0, MAX_SEED)
+    seeds = [(first + i) % (MAX_SEED + 1) for i in range(count)]
+    return _txt2img(spec, seeds, Path(output), cancel=cancel)
+
+
+def sampler_names() -> tuple[str, ...]:
+    """The web-UI sampler names ("Euler a", "DPM++ 2M Karras", …)."""
+    return option("sampler").choice_list()
 
 
 def keys(source: str | Path, sheet: str | Path = "out/keys.png", **options: Any):
@@ -249,5 +272,5 @@ def probe(source: str | Path) -> "ProbeInfo":
     return _probe(str(source))
 
 
-__all__ = ["build_spec", "choices", "convert", "convert_options", "default_output", "job_folder", "job_spec", "jobs_root",
+__all__ = ["Cancelled", "sampler_names", "txt2img", "build_spec", "choices", "convert", "convert_options", "default_output", "job_folder", "job_spec", "jobs_root",
            "mask_overlay", "model_choices", "option", "output_formats", "parse_size", "preset_look", "run_spec", "source_frame", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]

@@ -38,9 +38,9 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show full traceba
 
 
 def _register() -> None:
-    from . import convert, keys, preview, probe, run, score, ui
+    from . import convert, keys, preview, probe, run, score, serve, ui
 
-    for module in (probe, convert, preview, run, keys, score, ui):
+    for module in (probe, convert, preview, run, keys, score, ui, serve):
         module.register(app)
 
 

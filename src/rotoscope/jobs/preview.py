@@ -7,6 +7,7 @@ then run the clip with --seed S.
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -79,8 +80,11 @@ def _mask_overlay(spec: JobSpec, raw: np.ndarray, index: int, output: Path) -> t
 
 
 def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float] | None = None,
-            output: Path = Path("out/preview.png"), seed_list: list[int] | None = None) -> PreviewResult:
-    """Stylise frame ``frame`` with ``seeds`` seeds × ``strengths``; write the tiles and a labelled grid."""
+            output: Path = Path("out/preview.png"), seed_list: list[int] | None = None,
+            cancel: threading.Event | None = None) -> PreviewResult:
+    """Stylise frame ``frame`` with ``seeds`` seeds × ``strengths``; write the tiles and a labelled grid.
+    ``cancel``: once set, the tile being made stops within one denoising step (``Cancelled``); tiles already
+    written stay on disk."""
     spec.validate()
     if not 1 <= seeds <= 64:
         raise OptionError(f"--seeds {seeds} must be between 1 and 64.")
@@ -99,7 +103,7 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
         masks = [mask]
     tiles: list[PreviewTile] = []
     rows = []
-    stylizer = build_stylizer(spec.model, spec.style, spec.mask, control=spec.control)  # loaded once for every tile
+    stylizer = build_stylizer(spec.model, spec.style, spec.mask, control=spec.control, cancel=cancel)  # loaded once for every tile
     units = getattr(stylizer, "control", None)
     controls = units.annotate(image, frame) if units is not None else []  # shown beside the tiles
     for strength in strengths:
