@@ -37,7 +37,7 @@ Substitutions (only for what cannot run offline; nothing else is changed)
 | ``--lora ORG/NAME[:W]``                                         | dropped                        |
 | ``--motion-adapter ORG/NAME``, ``--video-model ORG/NAME``       | dropped (tiny ones with tiny)  |
 | ``--control-model TYPE=ORG/NAME``                               | dropped (tiny ControlNet)      |
-| ``rotoscope ui …`` (serves until stopped)                       | started in a child process on  |
+| ``rotoscope ui …``, ``rotoscope serve …`` (serve until stopped) | started in a child process on  |
 |                                                                 |   a free port, checked that it |
 |                                                                 |   answers HTTP, kept running   |
 |                                                                 |   for the page, then stopped   |
@@ -191,7 +191,7 @@ class Session:
 
     def run(self, argv: list[str], line: str) -> None:
         argv = substitute(argv, self.cwd)
-        if argv and argv[0] == "ui":
+        if argv and argv[0] in ("ui", "serve"):  # servers: started, checked that they answer, stopped
             return self.start_ui(argv, line)
         from typer.testing import CliRunner
 
