@@ -1,13 +1,64 @@
-"""The typer app: the commands registered, the global options (--debug, --version)."""
+"""The typer app: the commands, the global options (--debug, --version).
+
+Commands are built when they are asked for (:class:`LazyGroup`): ``rotoscope convert`` builds
+convert's parameters only, and never reads the job option table that ``run`` is generated from.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator, MutableMapping
+from importlib import import_module
+from typing import Annotated, Any
 
 import typer
 
 from .common import state
 from .params import Group
+
+#: every command, in the order help lists them; each is a module here with ``register(app)``
+COMMANDS = ("probe", "convert", "preview", "run", "keys", "score", "ui", "serve")
+
+
+class _Commands(MutableMapping):
+    """click's name → command table, building a command on first access."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            single = typer.Typer(add_completion=False)
+            import_module(f".{name}", __package__).register(single)
+            command = typer.main.get_command(single)  # one command: typer gives the command itself
+            command.name = name
+            self._built[name] = command
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self._built]))
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._built))
+
+
+class LazyGroup(Group):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands()
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        return self.commands.get(name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
 
 app = typer.Typer(
     name="rotoscope",
@@ -16,7 +67,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    cls=Group,
+    cls=LazyGroup,
 )
 
 
@@ -36,13 +87,4 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show full traceba
 
     setup_logging()
 
-
-def _register() -> None:
-    from . import convert, keys, preview, probe, run, score, serve, ui
-
-    for module in (probe, convert, preview, run, keys, score, ui, serve):
-        module.register(app)
-
-
-_register()
 
