@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Optional
 
 import typer
+from typer._coercion import RuntimeParam
 from typer.core import TyperCommand, TyperGroup
 
 from ..options import Option
 
 #: flags that were renamed (old → new option name); see jobs/table.py RENAMED
 RENAMED_FLAGS = {"scale_width": "width", "scale_height": "height"}
-_TYPES = {int: int, float: float, str: str, bool: bool}
 
 
 def _default(info: Option) -> Any:
@@ -48,10 +49,8 @@ def parameter(info: Option) -> inspect.Parameter:
         annotation: Any = Optional[list[str]]
     elif kind is bool:  # a flag, whatever its infotext spelling
         annotation = Optional[bool]
-    elif info.parse is not None:  # read from its text by the declaration (e.g. --max-size 1.5MB)
+    else:  # text, read by the declaration (int, float, --max-size 1.5MB): one reader, one message shape
         annotation = Optional[str]
-    else:
-        annotation = Optional[_TYPES.get(kind, str)]
     decls = [f"{info.cli_flag}/--no-{info.cli_flag[2:]}"] if kind is bool else [info.cli_flag]
     if info.short:
         decls.append(info.short)
@@ -118,7 +117,27 @@ class _Quiet:
         for param in params:
             if getattr(param, "is_flag", False) and param.metavar is None:
                 param.metavar = ""
+            _keep_text(param)
         return params
+
+
+@dataclass(frozen=True)
+class _Text(RuntimeParam):
+    """Values as click parsed them: text (the option model reads it), flags, lists of text."""
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _keep_text(param: Any) -> None:
+    """Typer coerces every value through a pydantic TypeAdapter; importing pydantic and building the
+    adapters costs about as much as ffmpeg's whole GIF conversion. Text, flags and lists of text need no
+    coercion (the option model reads them), so those parameters pass their values through."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None or getattr(param, "_runtime_param", False) is not None:
+        return
+    if descriptor.annotation in (str, bool, list[str]):
+        param._runtime_param = _Text(annotation=descriptor.annotation, parameter_info=descriptor.parameter_info)
 
 
 class Command(_Quiet, TyperCommand):

@@ -6,7 +6,6 @@ as PIL takes it, ``shape`` is (height, width) as numpy reports it.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -43,4 +42,6 @@ def fit(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     image = np.asarray(image)[..., :3] if np.asarray(image).ndim == 3 else np.asarray(image)
     if image.shape[:2] == tuple(shape):
         return image
+    import cv2  # only here: convert, which imports this module, rarely needs it (cv2 costs ~25 ms to load)
+
     return cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)

@@ -143,7 +143,8 @@ class Option:
             if kind is list:
                 return self.read_list(text)
         except ValueError:
-            raise OptionError(f"{self.cli_flag} {text!r} is not a {kind.__name__}; {self.help}") from None
+            what = {int: "a whole number", float: "a number", bool: "true or false"}.get(kind, "valid")
+            raise OptionError(f"{self.cli_flag} {text!r} is not {what}; {self.help}") from None
         return str(text)
 
     def read_list(self, value: Any) -> list:
