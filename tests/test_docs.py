@@ -191,7 +191,7 @@ class Session:
 
     def run(self, argv: list[str], line: str) -> None:
         argv = substitute(argv, self.cwd)
-        if argv and argv[0] in ("ui", "serve"):  # servers: started, checked that they answer, stopped
+        if argv and argv[0] in ("ui", "serve") and "--help" not in argv:  # servers: started, checked, stopped
             return self.start_ui(argv, line)
         from typer.testing import CliRunner
 
