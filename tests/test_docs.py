@@ -55,7 +55,6 @@ import re
 import runpy
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -66,6 +65,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port, stop
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_LANGS = {"bash", "sh", "shell", "console"}
@@ -74,6 +75,8 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 MODEL_TAKING = ("run", "preview")
 OUTPUT_FLAGS = ("-o", "--output", "--plot", "--sheet")
 UI_START_S = 240  # a cold start imports gradio: generous on a busy 2-core machine (not a timing assertion)
+
+from tests.servers import free_port, stop
 
 
 # ----------------------------------------------------------------------------------------------- parsing
@@ -175,12 +178,6 @@ def substitute_python(code: str, ports: dict[int, int]) -> str:
 
 # ------------------------------------------------------------------------------------------------ running
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Session:
     """One folder where a page's commands run in order, with the servers its ``rotoscope ui`` lines started."""
@@ -248,12 +245,7 @@ class Session:
 
     def stop(self, documented: int) -> None:
         _, process = self.servers.pop(documented)
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
     def close(self) -> None:
         for documented in list(self.servers):

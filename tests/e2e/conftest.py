@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests import clips
+from tests.servers import free_port  # the UI tests import it from here
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "cup.mp4"
 
@@ -50,12 +51,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.servers import free_port
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ui(tmp_path: Path, port: int) -> subprocess.Popen:
@@ -29,7 +25,7 @@ def _ui(tmp_path: Path, port: int) -> subprocess.Popen:
 
 
 def test_ui_prints_where_to_open_it_and_no_share_hint(tmp_path):
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     proc = _ui(tmp_path, port)
     lines: list[str] = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.servers import free_port, stop
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -27,12 +28,6 @@ class Served:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(root: Path, models_dir: Path, *extra: str, auth: tuple[str, str] | None = None) -> tuple[subprocess.Popen, Served]:
@@ -51,15 +46,6 @@ def start(root: Path, models_dir: Path, *extra: str, auth: tuple[str, str] | Non
             return proc, served
         except requests.ConnectionError:
             time.sleep(0.2)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="session")
