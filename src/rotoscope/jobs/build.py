@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ..consistency.options import NOISE_NAMES
+from ..consistency.options import parse_consistency
 from ..errors import OptionError
 from ..options import Option
 from ..stylize.control import ControlOptions, assign_control_extras
@@ -71,14 +71,10 @@ def _split_noise(given: dict[str, tuple[Option, Any]]) -> None:
     if "consistency" not in given:
         return
     info, names = given["consistency"]
-    modes = {NOISE_NAMES[n] for n in names if n in NOISE_NAMES}
-    techniques = [n for n in names if n not in NOISE_NAMES]
-    if len(modes) > 1:
-        raise OptionError("--consistency names both shared-noise and per-frame; choose one.")
+    mode, techniques = parse_consistency(",".join(names))
     given["consistency"] = (info, techniques)
-    if not modes:
+    if mode is None:
         return
-    (mode,) = modes
     if "noise" in given and given["noise"][1] != mode:
         raise OptionError(f"--noise {given['noise'][1]} and --consistency {','.join(names)} disagree; "
                           "give the noise mode once.")
