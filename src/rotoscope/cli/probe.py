@@ -29,7 +29,7 @@ def probe(source: Source, as_json: Json = False) -> None:
     table = Table(show_header=False, box=None)
     audio = f"{info.audio.codec}, {info.audio.sample_rate} Hz, {info.audio.channels} ch" if info.audio else "none"
     rows = [("file", info.path), ("container", info.container), ("codec", info.codec),
-            ("duration", f"{info.duration:.3f} s"), ("frames", str(info.frame_count)),
+            ("duration", f"{info.duration:.3f} s"), ("frames", str(info.frame_count) + (f" ({info.timestamps_repaired} with broken timestamps, re-timed)" if info.timestamps_repaired else "")),
             ("fps", f"{info.fps:g}" + (" (variable frame rate)" if info.variable_frame_rate else "")),
             ("size", f"{info.width}x{info.height}"), ("rotation", f"{info.rotation}°"),
             ("pixel format", info.pixel_format + (" (alpha)" if info.has_alpha else "")), ("audio", audio)]

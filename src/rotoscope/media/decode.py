@@ -7,6 +7,7 @@ flat however long the clip is.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from ..notices import notice
 from .options import MAX_SIDE, MediaOptions, parse_colour
 from .probe import format_has_alpha
 from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container
+from .timestamps import SCAN_PACKETS, FrameClock, broken, describe_repair, packet_stamps, reorders
 
 # Image sequences have no timing of their own; like ffmpeg's image2 demuxer we
 # read them at 25 fps unless --fps says otherwise.
@@ -75,27 +77,36 @@ def _timed_frames(source: str | Path, options: MediaOptions) -> Iterator[_Timed]
 def _av_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:
     with open_container(path) as container:
         stream = container.streams.video[0]
+        stamps, _ = packet_stamps(container, stream, SCAN_PACKETS)
+        nominal = broken(stamps, reorders(stream))
+    with open_container(path) as container:  # afresh: raw streams cannot seek back
+        stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # frame threads: decoding keeps up with the rest
         time_base = stream.time_base
         origin = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
         fallback = 1 / float(stream.average_rate) if stream.average_rate else None
         if container.duration and options.start >= container.duration / av.time_base + 1e-6:
             raise InputError(f"clip is {container.duration / av.time_base:.1f} s long; --start {options.start:g} is past its end.")
-        if options.start > 1.0 and stream.codec_context.name not in ("gif", "apng", "png"):
+        # Broken timestamps are not used, so seeking by them would land anywhere: decode from the start.
+        if options.start > 1.0 and not nominal and stream.codec_context.name not in ("gif", "apng", "png"):
             # Jump near the start instead of decoding everything before it;
             # backward=True lands on the keyframe at or before it.
             try:
                 container.seek(int((options.start + origin - 0.5) / time_base), stream=stream, backward=True)
             except av.error.FFmpegError:
-                container.seek(0, stream=stream)
-        decoded, last_end = 0, 0.0
+                with contextlib.suppress(av.error.FFmpegError):
+                    container.seek(0, stream=stream)
+        clock = FrameClock(time_base, origin, fallback, nominal=nominal)
+        decoded, damaged, last_end = 0, 0, 0.0
+        error: Exception | None = None
         try:
-            for frame in container.decode(stream):
-                if frame.pts is None:
+            for frame, bad in _decoded(container, stream):
+                if frame is None:
+                    damaged, error = damaged + 1, bad
                     continue
                 decoded += 1
                 duration = float(frame.duration * time_base) if frame.duration else fallback
-                time = float(frame.pts * time_base) - origin
+                time = clock.place(frame.pts, frame.dts, duration)
                 last_end = time + (duration or 0)
                 yield _Timed(time, duration, frame, int(round(frame.rotation or 0)) % 360)
         except av.error.FFmpegError as exc:
@@ -103,13 +114,36 @@ def _av_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:
                 raise InputError(f"{path} could not be decoded ({exc.__class__.__name__}); the file is damaged.") from exc
             notice(f"{path} is damaged or cut off: decoding stopped after source frame {decoded} ({last_end:.2f} s); using the frames before it.")
             return
+        finally:
+            if clock.repaired:
+                notice(f"{path}: {describe_repair(clock.repaired, decoded, clock.step)}.")
+            if damaged and decoded:
+                notice(f"{path}: {damaged} damaged packet{'s' if damaged > 1 else ''} could not be decoded and were skipped (as ffmpeg does); the frames around them are kept.")
         if decoded == 0:
+            if error is not None:
+                raise InputError(f"{path} could not be decoded ({error.__class__.__name__}); the file is damaged.") from error
             raise InputError(f"{path} holds no decodable video frames; the file is damaged or cut off.")
         # A cut-off file often just ends early (threaded decoders stop quietly):
         # compare with the length the container header promises.
         promised = container.duration / av.time_base if container.duration else None
         if promised and last_end < promised - max(0.5, 2 * (fallback or 0)):
             notice(f"{path} is damaged or cut off: decoding stopped after source frame {decoded} ({last_end:.2f} s of {promised:.2f} s); using the frames before it.")
+
+
+def _decoded(container: av.container.InputContainer, stream: Any) -> Iterator[tuple[Any, Any]]:
+    """(frame, None) for every frame the decoder gives; (None, error) for a packet it cannot decode.
+
+    Like ffmpeg, a damaged packet is skipped and decoding goes on; only the
+    demuxer failing (the data ends or is unreadable) stops it.
+    """
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as exc:  # what ffmpeg logs as 'Error while decoding' and skips
+            yield None, exc
+            continue
+        for frame in frames:
+            yield frame, None
 
 
 def _pillow_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:

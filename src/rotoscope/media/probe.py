@@ -44,6 +44,9 @@ class ProbeInfo:
     pixel_format: str
     has_alpha: bool
     audio: AudioInfo | None
+    # Frames whose container timestamps were missing, repeated or backwards and
+    # that decoding re-times (0 for a healthy file); frame_count counts them all.
+    timestamps_repaired: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,18 +74,9 @@ def probe(source: str | Path) -> ProbeInfo:
     with open_container(path) as container:
         stream = container.streams.video[0]
         ctx = stream.codec_context
-        times: list[float] = []
-        last_duration = 0.0
-        # Demuxing (no decoding) is cheap and gives every frame's timestamp,
-        # the only honest way to count frames and to spot variable frame rate.
-        for packet in container.demux(stream):
-            if packet.pts is None or packet.size == 0:
-                continue
-            times.append(float(packet.pts * packet.time_base))
-            last_duration = float((packet.duration or 0) * packet.time_base)
+        times, last_duration, repaired = _frame_times(container, stream)
         if not times:
             raise InputError(f"{path} holds no video frames; check the file.")
-        times.sort()
         start = times[0]
         deltas = [b - a for a, b in zip(times, times[1:])]
         if deltas:
@@ -102,13 +96,62 @@ def probe(source: str | Path) -> ProbeInfo:
             a = container.streams.audio[0]
             audio = AudioInfo(a.codec_context.name, int(a.codec_context.sample_rate or 0), int(a.codec_context.channels or 0))
         fps = len(times) / duration if duration > 0 else 0.0
-        if stream.average_rate and not vfr:
+        if stream.average_rate and not vfr and not repaired:  # re-timed frames: the header's rate is what went wrong
             fps = float(stream.average_rate)
         return ProbeInfo(
             path=str(path), container=container.format.name, codec=ctx.name, duration=round(duration, 6),
             frame_count=len(times), fps=round(fps, 4), variable_frame_rate=vfr, width=width, height=height,
             rotation=rotation, pixel_format=ctx.pix_fmt or "", has_alpha=format_has_alpha(ctx.pix_fmt), audio=audio,
+            timestamps_repaired=repaired,
         )
+
+
+def _frame_times(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> tuple[list[float], float, int]:
+    """Every frame's time, sorted; the last frame's duration; how many frames decoding re-times.
+
+    Demuxing (no decoding) is cheap and gives every frame's timestamp, the
+    only honest way to count frames and to spot variable frame rate. When the
+    packets' timestamps are missing, repeated or in decoding order, the
+    frames are decoded and timed exactly as decode does, so the count agrees.
+    """
+    from .timestamps import SCAN_PACKETS, broken, packet_stamps, reorders
+
+    stamps, last_duration = packet_stamps(container, stream)
+    if not stamps:
+        return [], 0.0, 0
+    b_frames = reorders(stream)
+    nominal = broken(stamps[:SCAN_PACKETS], b_frames)  # as decode judges the file
+    if not nominal and not broken(stamps, b_frames):
+        base = stream.time_base
+        return sorted(float(pts * base) for pts, _ in stamps), last_duration, 0
+    return _decoded_times(Path(container.name), nominal)
+
+
+def _decoded_times(path: Path, nominal: bool) -> tuple[list[float], float, int]:
+    """Frame times as decode gives them (every decodable frame, timed by the same FrameClock)."""
+    from .timestamps import FrameClock
+
+    with open_container(path) as container:  # afresh: raw streams cannot seek back
+        stream = container.streams.video[0]
+        base = stream.time_base
+        origin = float(stream.start_time * base) if stream.start_time is not None else 0.0
+        fallback = 1 / float(stream.average_rate) if stream.average_rate else None
+        clock = FrameClock(base, origin, fallback, nominal=nominal)
+        stream.thread_type = "AUTO"
+        times: list[float] = []
+        duration = 0.0
+        try:
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except av.error.FFmpegError:
+                    continue  # skipped by decode too
+                for frame in frames:
+                    duration = float(frame.duration * base) if frame.duration else (fallback or 0.0)
+                    times.append(clock.place(frame.pts, frame.dts, duration))
+        except av.error.FFmpegError:
+            pass  # decode stops where the demuxer does
+        return times, duration, clock.repaired
 
 
 def _median(values: list[float]) -> float:
