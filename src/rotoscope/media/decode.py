@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..notices import notice
 from .options import MAX_SIDE, MediaOptions, parse_colour
 from .probe import format_has_alpha
-from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container
+from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container, video_decoder
 from .timestamps import SCAN_PACKETS, FrameClock, broken, describe_repair, packet_stamps, reorders
 
 # Image sequences have no timing of their own; like ffmpeg's image2 demuxer we
@@ -100,7 +100,7 @@ def _av_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:
         decoded, damaged, last_end = 0, 0, 0.0
         error: Exception | None = None
         try:
-            for frame, bad in _decoded(container, stream):
+            for frame, bad in _decoded(container, stream, video_decoder(path, stream)):
                 if frame is None:
                     damaged, error = damaged + 1, bad
                     continue
@@ -130,7 +130,7 @@ def _av_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:
             notice(f"{path} is damaged or cut off: decoding stopped after source frame {decoded} ({last_end:.2f} s of {promised:.2f} s); using the frames before it.")
 
 
-def _decoded(container: av.container.InputContainer, stream: Any) -> Iterator[tuple[Any, Any]]:
+def _decoded(container: av.container.InputContainer, stream: Any, decoder: Any) -> Iterator[tuple[Any, Any]]:
     """(frame, None) for every frame the decoder gives; (None, error) for a packet it cannot decode.
 
     Like ffmpeg, a damaged packet is skipped and decoding goes on; only the
@@ -138,7 +138,7 @@ def _decoded(container: av.container.InputContainer, stream: Any) -> Iterator[tu
     """
     for packet in container.demux(stream):
         try:
-            frames = packet.decode()
+            frames = decoder.decode(packet)
         except av.error.FFmpegError as exc:  # what ffmpeg logs as 'Error while decoding' and skips
             yield None, exc
             continue

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import av
 
 from ..errors import InputError
-from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container
+from .sources import PILLOW_SUFFIXES, check_file, image_sequence, open_container, side_alpha, video_decoder
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -88,6 +88,10 @@ def probe(source: str | Path) -> ProbeInfo:
             last_duration = last_duration or (1 / float(stream.average_rate) if stream.average_rate else 0.1)
         duration = times[-1] - start + last_duration
         rotation = _rotation(container, stream)
+        pix_fmt = ctx.pix_fmt or ""
+        if side_alpha(stream):
+            video_decoder(path, stream)  # says so when this PyAV cannot read the alpha
+            pix_fmt = {"yuv420p": "yuva420p"}.get(pix_fmt, pix_fmt)
         width, height = ctx.width, ctx.height
         if rotation % 180:
             width, height = height, width
@@ -101,7 +105,7 @@ def probe(source: str | Path) -> ProbeInfo:
         return ProbeInfo(
             path=str(path), container=container.format.name, codec=ctx.name, duration=round(duration, 6),
             frame_count=len(times), fps=round(fps, 4), variable_frame_rate=vfr, width=width, height=height,
-            rotation=rotation, pixel_format=ctx.pix_fmt or "", has_alpha=format_has_alpha(ctx.pix_fmt), audio=audio,
+            rotation=rotation, pixel_format=pix_fmt, has_alpha=format_has_alpha(pix_fmt), audio=audio,
             timestamps_repaired=repaired,
         )
 
@@ -138,12 +142,13 @@ def _decoded_times(path: Path, nominal: bool) -> tuple[list[float], float, int]:
         fallback = 1 / float(stream.average_rate) if stream.average_rate else None
         clock = FrameClock(base, origin, fallback, nominal=nominal)
         stream.thread_type = "AUTO"
+        decoder = video_decoder(path, stream)
         times: list[float] = []
         duration = 0.0
         try:
             for packet in container.demux(stream):
                 try:
-                    frames = packet.decode()
+                    frames = decoder.decode(packet)
                 except av.error.FFmpegError:
                     continue  # skipped by decode too
                 for frame in frames:

@@ -62,6 +62,31 @@ def check_file(path: Path) -> None:
         raise InputError(f"{path} is empty (0 bytes); it was probably not fully copied or downloaded.")
 
 
+# FFmpeg's own VP8/VP9 decoders ignore the alpha plane WebM carries beside the
+# picture (BlockAdditional, flagged by the track's alpha_mode=1); libvpx's keep it.
+ALPHA_DECODERS = {"vp9": "libvpx-vp9", "vp8": "libvpx"}
+
+
+def side_alpha(stream: av.video.stream.VideoStream) -> bool:
+    """Whether a WebM VP8/VP9 track carries an alpha plane beside the picture."""
+    if stream.codec_context.name not in ALPHA_DECODERS:
+        return False
+    return any(key.lower() == "alpha_mode" and str(value).strip() == "1" for key, value in stream.metadata.items())
+
+
+def video_decoder(path: Path, stream: av.video.stream.VideoStream) -> av.codec.context.CodecContext:
+    """The decoder that keeps everything in ``stream``: libvpx for VP8/VP9 with alpha, else the stream's own."""
+    if not side_alpha(stream):
+        return stream.codec_context
+    name = ALPHA_DECODERS[stream.codec_context.name]
+    if name not in av.codecs_available:
+        raise InputError(f"{path} is transparent {stream.codec_context.name.upper()} but this PyAV build has no {name} decoder to read "
+                         f"its alpha; install a PyAV wheel built with libvpx, or re-export the clip as PNG frames or ProRes 4444.")
+    context = av.CodecContext.create(name, "r")
+    context.thread_type = "AUTO"
+    return context
+
+
 @contextlib.contextmanager
 def open_container(path: Path) -> Iterator[av.container.InputContainer]:
     """``av.open`` for reading, with PyAV errors turned into InputError naming the file."""
