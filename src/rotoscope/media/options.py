@@ -75,8 +75,8 @@ class OutputOptions:
     lossy: float = option(2.0, help="GIF colour mapping: 0 = nearest colour; 2 beats ffmpeg's best palette; 8 ≈ "
                           "gifski-sized files.", panel="Output", low=0, high=1000)
     loop: int = option(0, help="Loop count for GIF/WebP/APNG (0 = forever).", panel="Output", low=0)
-    max_size: int | None = option(None, help="GIF byte budget, e.g. 1.5MB: fewer colours, then smaller, then lower fps "
-                                  "until it fits.", panel="Output", low=1024, hint="give at least 1KB (e.g. 1.5MB)",
+    max_size: int | None = option(None, help="GIF byte budget, e.g. 1.5MB: lands within 10 % under it, lowering lossy, "
+                                  "colours, dither, fps and only then the size.", panel="Output", low=1024, hint="give at least 1KB (e.g. 1.5MB)",
                                   parse=lambda text: parse_size(text), show=_show_size, widget="text")
     crf: int = option(18, help="MP4 quality (x264 CRF: lower is better, 18 ≈ visually lossless).", panel="Output", low=0,
                       high=51)
