@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,12 +55,33 @@ def image_sequence(source: str | Path) -> list[Path] | None:
 
 def check_file(path: Path) -> None:
     """Fail early, clearly, for the usual mistakes before PyAV sees the file."""
-    if not path.exists():
-        raise InputError(f"{path} does not exist; check the path (quote it if it has spaces).")
-    if path.is_dir():
-        return
-    if path.stat().st_size == 0:
+    try:
+        mode = path.stat().st_mode
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist; check the path (quote it if it has spaces).") from None
+    except PermissionError:
+        raise InputError(f"{path} cannot be read (permission denied); check its permissions.") from None
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror}); check the path.") from None
+    kind = _not_a_file(mode)
+    if kind:
+        fix = ("save the stream to a file first (a source is read more than once)" if stat.S_ISFIFO(mode)
+               else "give a video, GIF or image file, or a folder of images")
+        raise InputError(f"{path} is {kind}, not a regular file; {fix}.")
+    if size == 0:
         raise InputError(f"{path} is empty (0 bytes); it was probably not fully copied or downloaded.")
+
+
+def _not_a_file(mode: int) -> str | None:
+    """What a path that is not a regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
 
 
 # FFmpeg's own VP8/VP9 decoders ignore the alpha plane WebM carries beside the
