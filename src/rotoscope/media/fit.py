@@ -12,10 +12,10 @@ smaller frame size than needed); we search instead, cheapest loss first:
    the quality path again;
 3. only then a smaller frame (scale down to :data:`MIN_SCALE`).
 
-The first setting whose least quality fits is searched by bisection on its
-continuous knob (``t``, or the scale) until the file is within
-:data:`TARGET` of the budget (or :data:`MAX_BISECT` tries); the largest
-file that fits is kept. What was used is returned and said.
+The first setting whose least quality fits is searched along its continuous
+knob (``t``, or the scale; bisection with log-size interpolation) until the
+file is within :data:`TARGET` of the budget (or :data:`MAX_BISECT` tries);
+the largest file that fits is kept. What was used is returned and said.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ MIN_COLORS = 32
 FPS_DIVISORS = (2, 3, 4)
 MIN_SCALE = 0.4  # as the old ladder: smaller than this is rarely worth having
 TARGET = 0.9  # land between 90 % and 100 % of the budget
-MAX_BISECT = 7  # tries per bisection: t to 1/128; more buys < 1 % of the budget
+MAX_BISECT = 7  # tries per search: at least to 1/128 of the knob's range; more buys < 1 % of the budget
 
 
 @dataclass(frozen=True)
@@ -146,16 +146,30 @@ class _Search:
     def done(self) -> bool:
         return self.best is not None and self.best[0] >= TARGET * self.budget
 
-    def bisect(self, make: Callable[[float], Attempt], low: float, high: float) -> None:
-        """``make(low)`` fits, ``make(high)`` does not (or is untried): find the largest value that fits."""
+    def bisect(self, make: Callable[[float], Attempt], low: float, low_size: int, high: float,
+               high_size: int | None = None) -> None:
+        """``make(low)`` fits (``low_size`` bytes), ``make(high)`` does not (or is untried): find the
+        largest value that fits, aiming at the middle of the window.
+
+        Bytes grow about exponentially along a knob, so the next try interpolates
+        log(size) between the ends (regula falsi), kept off the ends so each try
+        at least narrows the interval by a tenth; a plain halving when the high
+        end is untried.
+        """
+        aim = math.log((1 + TARGET) / 2 * self.budget)
         for _ in range(MAX_BISECT):
             if self.done():
                 return
-            middle = (low + high) / 2
-            if self.size(make(middle)) <= self.budget:
-                low = middle
+            if high_size is None or high_size <= low_size:
+                value = (low + high) / 2
             else:
-                high = middle
+                share = (aim - math.log(low_size)) / (math.log(high_size) - math.log(low_size))
+                value = low + (high - low) * min(0.9, max(0.1, share))
+            size = self.size(make(value))
+            if size <= self.budget:
+                low, low_size = value, size
+            else:
+                high, high_size = value, size
 
 
 def fit_gif(make_frames: Callable[[], Iterable[Frame]], path: Path, options: OutputOptions,
@@ -195,13 +209,18 @@ def _search(search: _Search, options: OutputOptions) -> None:
         c, lossy_t = quality(t, colors, lossy)
         return Attempt(c, scale, every, lossy_t, dither)
 
-    if search.size(Attempt(colors)) <= search.budget:
+    full = search.size(Attempt(colors))
+    if full <= search.budget:
         return  # fits as asked: nothing is lowered
-    dither, every = None, 1
+    dither, every, above = None, 1, full
     for dither, every in settings(options):
-        if search.size(at(0.0, dither, every)) <= search.budget:
-            search.bisect(lambda t: at(t, dither, every), 0.0, 1.0)
+        least = search.size(at(0.0, dither, every))
+        if least <= search.budget:
+            # The user's settings are the top of the first setting's path (already tried).
+            search.bisect(lambda t: at(t, dither, every), 0.0, least, 1.0, full if dither is None and every == 1 else None)
             return
+        above = least
     # Not even the least quality at 1/4 of the frame rate fits: a smaller frame.
-    if search.size(at(0.0, dither, every, MIN_SCALE)) <= search.budget:
-        search.bisect(lambda s: at(0.0, dither, every, s), MIN_SCALE, 1.0)
+    smallest = search.size(at(0.0, dither, every, MIN_SCALE))
+    if smallest <= search.budget:
+        search.bisect(lambda s: at(0.0, dither, every, s), MIN_SCALE, smallest, 1.0, above)
