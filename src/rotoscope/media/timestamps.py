@@ -58,15 +58,20 @@ def reorders(stream) -> bool:  # noqa: ANN001 - av.video.stream.VideoStream
 
 def packet_stamps(container, stream, limit: int | None = None) -> tuple[Stamps, float]:  # noqa: ANN001
     """(pts, dts) of the stream's packets (the first ``limit``), and the last one's duration in seconds."""
+    import av  # only when a file is scanned
+
     stamps: Stamps = []
     last_duration = 0.0
-    for packet in container.demux(stream):
-        if packet.size == 0:
-            continue
-        stamps.append((packet.pts, packet.dts))
-        last_duration = float((packet.duration or 0) * stream.time_base)
-        if limit is not None and len(stamps) >= limit:
-            break
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            stamps.append((packet.pts, packet.dts))
+            last_duration = float((packet.duration or 0) * stream.time_base)
+            if limit is not None and len(stamps) >= limit:
+                break
+    except av.error.FFmpegError:
+        pass  # the data ends or is unreadable here: decoding will stop here too
     return stamps, last_duration
 
 
