@@ -22,10 +22,11 @@ from tests import clips
 SIZE = (64, 48)
 FPS = 30
 
-# ffmpeg -i F -f null - → frame=N, measured for each recipe with frames=150.
-# (Before the fix rotoscope's decode gave 75, 120, 88, an error, 88 and 88.)
+# ffmpeg -i F -f null - → frame=N, measured for each recipe with frames=150
+# (late_backwards.mp4: frames=330). Before the fix rotoscope's decode gave
+# 75, 120, 88, an error ("no decodable video frames"), 88, 88 and 326.
 FFMPEG_COUNTS = {"dup_pts.mp4": 150, "backwards_pts.mp4": 150, "bframes.avi": 150, "raw.h264": 150,
-                 "no_index.avi": 150, "zeroed_index.avi": 150}
+                 "no_index.avi": 150, "zeroed_index.avi": 150, "late_backwards.mp4": 330}
 
 
 def encode(path: Path, *, frames: int, bframes: int = 0, fmt: str | None = None) -> Path:
