@@ -121,6 +121,30 @@ def zeroed_index_avi(folder: Path, frames: int) -> Path:
     return path
 
 
+def damaged_mjpeg_avi(folder: Path, frames: int = 20, bad: tuple[int, ...] = (5, 11)) -> Path:
+    """Motion-JPEG AVI whose JPEGs ``bad`` are zeroed from SOI to EOI: the decoder rejects those
+    packets (ffmpeg: "Error while decoding", 18 of 20 frames; before the fix we stopped at 5)."""
+    path = folder / "damaged_mjpeg.avi"
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("mjpeg", rate=10)
+        stream.width, stream.height = SIZE
+        stream.pix_fmt = "yuvj420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(clips.picture(i, SIZE), format="rgb24").reformat(format="yuvj420p")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data) - 2) if data[i : i + 3] == b"\xff\xd8\xff"]
+    for k in bad:
+        end = data.index(b"\xff\xd9", starts[k])
+        data[starts[k] : end] = bytes(end - starts[k])
+    path.write_bytes(bytes(data))
+    return path
+
+
 RECIPES = {"dup_pts.mp4": dup_pts_mp4, "backwards_pts.mp4": backwards_pts_mp4, "bframes.avi": bframes_avi,
            "raw.h264": raw_h264, "no_index.avi": no_index_avi, "zeroed_index.avi": zeroed_index_avi}
 

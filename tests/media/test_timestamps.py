@@ -124,3 +124,14 @@ def test_what_counts_as_broken():
     assert broken([(0, 0), (0, 1)], reorders=False)
     assert broken([(None, None), (1, 1)], reorders=False)
     assert broken([(0, 1), (1, 1)], reorders=False)
+
+
+def test_a_packet_the_decoder_rejects_is_skipped_not_the_rest(tmp_path, caplog):
+    path = broken_clips.damaged_mjpeg_avi(tmp_path)
+    with caplog.at_level(logging.INFO, logger="rotoscope"):
+        frames = list(iter_frames(path))
+    assert len(frames) == broken_clips.reference_count(path) == 18
+    assert [read_index(f.image) for f in frames] == [i for i in range(20) if i not in (5, 11)]
+    assert strictly_increasing(frames)
+    notes = [r.getMessage() for r in caplog.records if r.name == "rotoscope"]
+    assert notes == [f"{path}: 2 damaged packets were skipped (the decoder rejected them, as ffmpeg does); the frames around them are kept."]

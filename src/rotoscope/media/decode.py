@@ -118,7 +118,8 @@ def _av_frames(path: Path, options: MediaOptions) -> Iterator[_Timed]:
             if clock.repaired:
                 notice(f"{path}: {describe_repair(clock.repaired, decoded, clock.step)}.")
             if damaged and decoded:
-                notice(f"{path}: {damaged} damaged packet{'s' if damaged > 1 else ''} could not be decoded and were skipped (as ffmpeg does); the frames around them are kept.")
+                what = "1 damaged packet was" if damaged == 1 else f"{damaged} damaged packets were"
+                notice(f"{path}: {what} skipped (the decoder rejected them, as ffmpeg does); the frames around them are kept.")
         if decoded == 0:
             if error is not None:
                 raise InputError(f"{path} could not be decoded ({error.__class__.__name__}); the file is damaged.") from error
