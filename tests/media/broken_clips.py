@@ -23,10 +23,10 @@ SIZE = (64, 48)
 FPS = 30
 
 # ffmpeg -i F -f null - → frame=N, measured for each recipe with frames=150
-# (late_backwards.mp4: frames=330). Before the fix rotoscope's decode gave
-# 75, 120, 88, an error ("no decodable video frames"), 88, 88 and 326.
+# (late_backwards.mp4: frames=330; concatenated.ts: two halves of 75). Before the fix rotoscope's decode gave
+# 75, 120, 88, an error ("no decodable video frames"), 88, 88, 326 and 75.
 FFMPEG_COUNTS = {"dup_pts.mp4": 150, "backwards_pts.mp4": 150, "bframes.avi": 150, "raw.h264": 150,
-                 "no_index.avi": 150, "zeroed_index.avi": 150, "late_backwards.mp4": 330}
+                 "no_index.avi": 150, "zeroed_index.avi": 150, "late_backwards.mp4": 330, "concatenated.ts": 150}
 
 
 def encode(path: Path, *, frames: int, bframes: int = 0, fmt: str | None = None) -> Path:
@@ -118,6 +118,15 @@ def zeroed_index_avi(folder: Path, frames: int) -> Path:
     data[at + 8 : at + 8 + size] = bytes(size)
     path = folder / "zeroed_index.avi"
     path.write_bytes(bytes(data))
+    return path
+
+
+def concatenated_ts(folder: Path, frames: int) -> Path:
+    """Two MPEG-TS segments joined byte for byte (``cat a.ts b.ts``): the timestamps restart half way.
+    Each half is frames 0..frames/2-1. ffmpeg: all 150 for frames=150; before the fix we gave 75."""
+    half = encode(folder / "half.ts", frames=frames // 2, bframes=2, fmt="mpegts").read_bytes()
+    path = folder / "concatenated.ts"
+    path.write_bytes(half + half)
     return path
 
 

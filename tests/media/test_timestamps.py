@@ -135,3 +135,14 @@ def test_a_packet_the_decoder_rejects_is_skipped_not_the_rest(tmp_path, caplog):
     assert strictly_increasing(frames)
     notes = [r.getMessage() for r in caplog.records if r.name == "rotoscope"]
     assert notes == [f"{path}: 2 damaged packets were skipped (the decoder rejected them, as ffmpeg does); the frames around them are kept."]
+
+
+def test_concatenated_segments_whose_times_restart_keep_both_halves(tmp_path):
+    path = broken_clips.concatenated_ts(tmp_path, FRAMES)
+    frames = list(iter_frames(path))
+    assert len(frames) == broken_clips.reference_count(path) == broken_clips.FFMPEG_COUNTS["concatenated.ts"] == FRAMES
+    assert [read_index(f.image) for f in frames] == list(range(FRAMES // 2)) * 2
+    assert strictly_increasing(frames)
+    assert frames[-1].time + frames[-1].duration == pytest.approx(FRAMES / 30, abs=1e-3)
+    info = probe(path)
+    assert info.frame_count == FRAMES and info.timestamps_repaired > 0
