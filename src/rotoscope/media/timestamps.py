@@ -51,9 +51,17 @@ def broken(stamps: Stamps, reorders: bool) -> bool:
     return reorders and len(pts) > 2 and all(b > a for a, b in zip(pts, pts[1:]))
 
 
+# Containers that store B-frame streams with decoding-order times (no composition offsets).
+DECODING_ORDER_CONTAINERS = frozenset({"avi"})
+
+
 def reorders(stream) -> bool:  # noqa: ANN001 - av.video.stream.VideoStream
-    """Whether the stream's decoder reorders frames (B-frames)."""
-    return bool(getattr(stream.codec_context, "has_b_frames", 0))
+    """Whether the stream's decoder reorders frames (B-frames) in a container that stores decoding-order
+    times. MP4/MKV carry display times for B-frames: a stream there whose encoder merely allowed B-frames
+    keeps its own (possibly variable) times instead of being re-timed at a fixed rate."""
+    container = getattr(getattr(stream, "container", None), "format", None)
+    names = set((getattr(container, "name", "") or "").split(","))
+    return bool(getattr(stream.codec_context, "has_b_frames", 0)) and bool(names & DECODING_ORDER_CONTAINERS)
 
 
 def packet_stamps(container, stream, limit: int | None = None) -> tuple[Stamps, float]:  # noqa: ANN001
