@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.frames import Frame
 from ..errors import JobError
+from ..media.atomic import check_outputs
 from ..media.convert import audio_span
 from ..media.encode import Outputs, open_writer
 from ..media.fit import fit_gif
@@ -109,6 +110,7 @@ def _clear_source(job: JobDir) -> None:
 def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = None, overwrite: bool = False,
             progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
     spec.validate()
+    check_outputs(spec.output.outputs, source=spec.source, check_exists=False)  # the source is never an output
     progress = progress or NullProgress()
     caps = capabilities(spec.method)
     method = get_method(spec.method)
