@@ -411,19 +411,41 @@ def write_bytes(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is not available."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    return False
+
+
 def replace_folder(temp: Path, final: Path) -> None:
-    """Put the finished folder ``temp`` at ``final``; an old ``final`` (ours: checked) is removed whole."""
+    """Put the finished folder ``temp`` at ``final``; an old ``final`` (ours: checked) is removed whole.
+
+    The old and new folders are swapped in one step where the system can (renameat2), so a reader
+    or a crash sees the old folder or the new one; elsewhere the old one is moved aside first."""
     final = Path(final)
     fsync_folder(temp)
-    aside = None
+    old = None
     if final.exists():
         try:
-            os.rmdir(final)  # an empty folder: rename onto it
+            os.rmdir(final)  # an empty folder: the rename takes its place
         except OSError:
-            aside = _aside_for(final)
-            discard(aside)
-            os.replace(final, aside)
-    os.replace(temp, final)
+            if _exchange(temp, final):
+                old = temp  # now holds the old frames
+            else:
+                old = _aside_for(final)
+                discard(old)
+                os.replace(final, old)
+    if old is not temp:
+        os.replace(temp, final)
     fsync_folder(final.parent)
-    if aside is not None:
-        discard(aside)
+    if old is not None:
+        discard(old)
