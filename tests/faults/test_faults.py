@@ -103,30 +103,31 @@ def test_job_on_a_read_only_filesystem_is_one_line_then_the_same_command_works(s
 # -- SIGKILL at random points ----------------------------------------------------------------------------
 
 
-def test_sigkill_while_stylising_then_while_encoding(tiny_model_dir, small_clip, tmp_path):
-    """The tiny diffusers model, all five outputs and the job store: killed after a random number of
-    frames, then (the job finished) killed at a random point while the outputs are encoded. Each time
-    the identical command finishes the job, recomputes no finished frame and leaves no temp."""
+def test_sigkill_while_stylising_then_while_encoding(long_clip, tmp_path):
+    """All five outputs and the job store (a weight-free look, 40 frames: quick enough for a test, slow
+    enough to be killed midway): killed after a random number of frames, then (the job finished) killed
+    at a random point while the outputs are encoded. Each time the identical command finishes the job,
+    recomputes no finished frame, and leaves no temp; the outputs are whole at every moment."""
     rng = random.Random(17)
-    source = digest(small_clip)
+    source = digest(long_clip)
     job = tmp_path / "job"
-    args = ["run", small_clip, "-p", "a cup", "--model", "tiny", "--seed", "3", "--steps", "4", "--width", "64",
-            "--job", "job", *ALL_OUTPUTS]
+    total = 40
+    args = ["run", long_clip, "--model", "classic:watercolor", "--seed", "3", "--job", "job", *ALL_OUTPUTS]
     log = job / "log.jsonl"
-    after = rng.randint(1, FRAMES - 3)
+    after = rng.randint(3, total - 10)
     proc = start(*args, cwd=tmp_path, stderr_path=tmp_path / "killed.txt")
     assert kill_when(proc, lambda: log.exists() and len(log.read_text().splitlines()) >= after, rng.uniform(0, 0.03))
     done = digests(job / "frames")
-    assert 1 <= len(done) < FRAMES, "killed while stylising"
+    assert 1 <= len(done) < total, "killed while stylising"
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())  # outputs appear only when complete
     again = rotoscope(*args, "--json", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["resumed"] >= len(done)
     frames = digests(job / "frames")
-    assert len(frames) == FRAMES and all(frames[n] == d for n, d in done.items())
+    assert len(frames) == total and all(frames[n] == d for n, d in done.items())
     assert temps(tmp_path) == []
     outputs = {kind: frame_count(out_path(tmp_path, kind)) for kind in KINDS}
-    assert outputs == dict.fromkeys(KINDS, FRAMES)
+    assert outputs == dict.fromkeys(KINDS, total)
     files = {p: digest(p) for p in (tmp_path / "out").rglob("*") if p.is_file()}
 
     # encoding only now (every frame is finished): killed once a writer has opened its temp
@@ -140,7 +141,7 @@ def test_sigkill_while_stylising_then_while_encoding(tiny_model_dir, small_clip,
     assert again.returncode == 0, again.stderr
     assert temps(tmp_path) == []
     assert {p: digest(p) for p in (tmp_path / "out").rglob("*") if p.is_file()} == files
-    assert digests(job / "frames") == frames and digest(small_clip) == source
+    assert digests(job / "frames") == frames and digest(long_clip) == source
 
 
 @pytest.mark.parametrize("kind", KINDS)
