@@ -78,6 +78,16 @@ def rotoscope(*args, cwd: Path, file_limit: int | None = None, prefix: list[str]
                           timeout=timeout, preexec_fn=_limit_file_size(file_limit) if file_limit else None)
 
 
+def in_process(steps: list[dict], *, cwd: Path, prefix: list[str] = ()) -> list[dict]:
+    """Several CLI commands in one fresh process (in_process.py): ``{"args": [...], "file_limit": N}`` each."""
+    steps = [{**step, "args": [str(a) for a in step["args"]]} for step in steps]
+    driver = Path(__file__).with_name("in_process.py")
+    result = subprocess.run([*prefix, sys.executable, str(driver), json.dumps(steps)], cwd=cwd, env=ENV,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 def read_only_prefix(folder: Path) -> list[str]:
     """A command prefix that runs the command with ``folder`` read-only (a read-only bind mount in a private
     mount namespace, so it holds for root too); without mounts, chmod 0o555 (which stops non-root only)."""
