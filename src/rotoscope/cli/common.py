@@ -46,7 +46,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 def os_error_line(exc: OSError) -> str:
     """One line for an OSError that reached the CLI: disk full / read-only / permission name the file and the
     fix; any other names the file and the system's reason."""
-    from ..media.atomic import output_error
+    from ..errors import output_error
 
     name = exc.filename
     known = output_error(exc, name) if name else None

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import OutputError
+from ..errors import OutputError, output_error
 
 #: a PNG folder rotoscope wrote holds this (hidden, no image suffix: never read as a frame)
 MARKER = ".rotoscope-frames"
@@ -182,25 +182,6 @@ def sweep_temps(*folders: Path) -> None:
 
 
 # -- errors ------------------------------------------------------------------------------------------
-
-
-def output_error(exc: OSError, target: Path | str | None = None) -> OutputError | None:
-    """The one-line error for an OSError a user can act on while writing ``target``; None for others."""
-    target = Path(target if target is not None else (exc.filename or "the output"))
-    folder = target.parent if str(target.parent) not in ("", ".") else Path(".")
-    code = exc.errno
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return OutputError(f"disk full writing {target}: free space and run the same command again.")
-    if code == errno.EFBIG:
-        return OutputError(f"disk full writing {target} (the file size limit was reached): free space or raise "
-                           "the limit (ulimit -f) and run the same command again.")
-    if code == errno.EROFS:
-        return OutputError(f"cannot write {target}: {folder} is on a read-only filesystem; choose a folder on a "
-                           "writable disk (another -o or --job) and run the command again.")
-    if code in (errno.EACCES, errno.EPERM):
-        return OutputError(f"cannot write {target}: permission denied in {folder}; fix its permissions or choose "
-                           "another folder (-o or --job) and run the command again.")
-    return None
 
 
 @contextmanager
