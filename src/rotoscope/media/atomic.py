@@ -59,18 +59,17 @@ def _aside_for(folder: Path) -> Path:
 
 def is_temp_name(name: str) -> bool:
     """Names our writers use for temps: hidden, with a ``part`` component (``.x.part.gif``,
-    ``.00003.part.png``, ``.x.gif.part.spool``, ``.frames.part``) or an older writer's spool / tmp."""
-    if not name.startswith("."):
-        return False
-    parts = name.split(".")
-    return "part" in parts or name.endswith((".spool", ".tmp"))
+    ``.00003.part.png``, ``.x.gif.part.spool``, ``.frames.part``, ``.frames.old.part``)."""
+    return name.startswith(".") and "part" in name.split(".")
 
 
 def _temp_of(name: str, target: Path) -> bool:
     """Is ``name`` (in the target's folder) a temp of ``target`` (this or an older version's naming)?"""
+    stem, full = target.stem, target.name
+    if name.startswith(f".{full}.") and name.endswith((".spool", ".tmp")):
+        return True  # an older GIF writer's spool / temp (.x.gif.TOKEN.spool)
     if not is_temp_name(name):
         return False
-    stem, full = target.stem, target.name
     return any(name.startswith(prefix) for prefix in (f".{stem}.", f"..{stem}.", f".{full}.")) or name == f".{full}.part"
 
 

@@ -528,6 +528,7 @@ class GifWriter:
             os.replace(self.temp_path, self.path)  # still locked: no other writer can take the inode
             self._fp.close()
             self._fp = None
+            self._opened = False  # the temp is the output now; its name is free for another writer
             fsync_folder(self.path.parent)
         except BaseException as exc:
             self._fail(exc)
