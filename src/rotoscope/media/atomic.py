@@ -233,7 +233,8 @@ def is_ours(folder: Path) -> bool:
 
 def check_outputs(paths: Iterable[str | Path], *, source: str | Path | None = None, overwrite: bool = False,
                   owned: Iterable[str] = (), check_exists: bool = True) -> None:
-    """Check every output before any writer opens: all pass, or nothing is touched.
+    """Check every output before any writer opens: all pass, or nothing is touched (folders are
+    created, and a killed run's temps removed, only once every output has passed).
 
     ``owned``: resolved paths this job wrote before (its to replace). ``check_exists`` False: only
     the checks that do not depend on what exists there now (the source, folders, duplicates)."""
@@ -242,14 +243,16 @@ def check_outputs(paths: Iterable[str | Path], *, source: str | Path | None = No
     owned = set(owned)
     sources = _source_paths(source)
     seen: dict[Path, str] = {}
+    ready: list[Path] = []
     for raw in paths:
         kind = output_format(str(raw))
         path = _resolved(raw)
         if path in seen:
             raise OutputError(f"{raw} is given twice as an output (also as {seen[path]}); give each -o once.")
         seen[path] = str(raw)
+        replace = overwrite or str(path) in owned
         if kind == "png-folder":
-            _check_png_folder(raw, path, overwrite=overwrite or str(path) in owned, check_exists=check_exists)
+            _check_png_folder(raw, path, overwrite=replace, check_exists=check_exists)
         for src in sources:
             if _same(path, src) or (kind == "png-folder" and _inside(src, path)):
                 raise OutputError(f"output {raw} is the source {source} (or holds it); the source is never "
@@ -258,8 +261,13 @@ def check_outputs(paths: Iterable[str | Path], *, source: str | Path | None = No
             if path.is_dir():
                 raise OutputError(f"output {raw} is a folder, but {path.suffix} names a file format: remove or "
                                   f"rename the folder, or end -o with / for a folder of PNG frames.")
-            if check_exists:
-                prepare_output(path, overwrite=overwrite or str(path) in owned)
+            if check_exists and path.exists() and not replace:
+                raise OutputError(f"{raw} already exists; pass --overwrite to replace it, or choose another -o.")
+        ready.append(Path(str(raw).rstrip("/\\") or str(raw)))
+    if check_exists:
+        for target in ready:
+            prepare_folder(target.parent)
+            clear_stale(target)
 
 
 def _check_png_folder(raw: str | Path, path: Path, *, overwrite: bool, check_exists: bool) -> None:
@@ -275,9 +283,6 @@ def _check_png_folder(raw: str | Path, path: Path, *, overwrite: bool, check_exi
                               "or empty folder (it is replaced whole): choose another -o.")
         if others and check_exists and not overwrite:
             raise OutputError(f"{raw} already holds PNG frames; pass --overwrite to replace them, or choose another folder.")
-    if check_exists:
-        prepare_folder(path.parent)
-        clear_stale(path)
 
 
 def prepare_output(path: Path, *, overwrite: bool) -> None:
