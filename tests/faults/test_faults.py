@@ -171,6 +171,20 @@ def test_sigkill_while_encoding_each_kind(long_clip, tmp_path):
     assert temps(tmp_path) == [] and digest(long_clip) == source
 
 
+def test_killed_between_two_outputs_the_same_command_finishes(small_clip, tmp_path):
+    """x.gif is renamed into place, then the run is killed while --max-size fits y.gif: the job already
+    owns x.gif, so the identical command replaces it instead of refusing ("already exists")."""
+    args = ["run", small_clip, *CLASSIC, "--job", "job", "-o", "out/x.gif", "-o", "out/y.gif", "--max-size", "1MB"]
+    fitting = lambda: any(p.name.startswith((".y.", "..y.")) for p in (tmp_path / "out").glob(".*")) \
+        if (tmp_path / "out").exists() else False
+    proc = start(*args, cwd=tmp_path, stderr_path=tmp_path / "killed.txt")
+    kill_when(proc, fitting, 0)
+    again = rotoscope(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert frame_count(tmp_path / "out" / "x.gif") == FRAMES and frame_count(tmp_path / "out" / "y.gif") == FRAMES
+    assert temps(tmp_path) == []
+
+
 def test_sigterm_is_a_clean_stop(long_clip, tmp_path):
     """SIGTERM is Ctrl-C: one line saying how to resume, exit 143, temps removed on the way out."""
     args = ["convert", long_clip, *[a for a in ALL_OUTPUTS], "--overwrite"]

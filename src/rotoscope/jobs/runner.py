@@ -258,6 +258,11 @@ def _encode(job: JobDir, spec: JobSpec, timeline, infotext: str, progress: Progr
         return replace(output, overwrite=output.overwrite or str(Path(p).resolve()) in owned)
 
     writers = [open_writer(p, options_for(p), comment=infotext, audio=span) for p in direct]
+    for p in fitted:
+        check_outputs([p], overwrite=options_for(p).overwrite)
+    # every output passed its checks: the job owns them from now, so a run killed after one is renamed
+    # into place (and before the rest are) is finished by the same command, not refused
+    _record_outputs(job, [Path(p) for p in paths])
     progress.start("encode", len(timeline) * output.interpolate)
     with Outputs(writers) as outs:
         for frame in _finished_frames(job, spec, timeline):
