@@ -48,7 +48,7 @@ def test_several_outputs_in_one_run(cli, sample_clip, tmp_path):
         assert frames[0].image.shape[:2] == (120, 160), name
         assert sum(f.duration for f in frames) == pytest.approx(1.0, abs=0.01), name
         assert name in result.stdout
-    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [f"{i:05d}.png" for i in range(5)]
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [".rotoscope-frames"] + [f"{i:05d}.png" for i in range(5)]
     with av.open(str(tmp_path / "cup.mp4")) as container:  # the sample has sound: the MP4 keeps its cut
         audio = container.streams.audio[0]
         assert float(audio.duration * audio.time_base) == pytest.approx(1.0, abs=0.03)

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from rotoscope.errors import InputError, OptionError, OutputError
+from rotoscope.media.atomic import MARKER
 from rotoscope.media.convert import audio_span, convert, default_output
 from rotoscope.media.decode import iter_frames
 from rotoscope.media.options import MediaOptions, OutputOptions
@@ -115,7 +116,7 @@ def test_several_outputs_from_one_pass(box_mp4, tmp_path):
     assert [str(p) for p in result.outputs[:4]] == outs[:4]
     for path in outs[:4]:
         assert [read_index(f.image) for f in iter_frames(path)] == list(range(0, 30, 3)), path
-    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [f"{i:05d}.png" for i in range(10)]
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [MARKER] + [f"{i:05d}.png" for i in range(10)]
 
 
 def test_image_folder_to_mp4_has_no_audio(rgba_pngs, tmp_path):

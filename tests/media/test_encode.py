@@ -14,6 +14,7 @@ from PIL import Image
 from rotoscope.core.frames import Frame
 from rotoscope.errors import OptionError, OutputError
 from rotoscope.media.decode import iter_frames
+from rotoscope.media.atomic import MARKER
 from rotoscope.media.encode import AudioSpan, Outputs, open_writer
 from rotoscope.media.options import MediaOptions, OutputOptions
 from tests import clips
@@ -57,7 +58,8 @@ def stream_seconds(path, kind: str) -> float:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
+    """What is in ``folder``, less the marker file of a PNG folder rotoscope wrote."""
+    return sorted(p.name for p in folder.iterdir() if p.name != MARKER)
 
 
 # -- MP4 ------------------------------------------------------------------------------
@@ -203,7 +205,7 @@ def test_png_folder_with_frames_needs_overwrite(tmp_path):
     with pytest.raises(OutputError, match="already holds PNG frames; pass --overwrite"):
         open_writer(f"{folder}/", OutputOptions())
     write(f"{folder}/", timed_frames()[2:], OutputOptions(overwrite=True))
-    assert leftovers(folder) == ["00000.png", "00001.png", "00002.png", "00003.png"]
+    assert leftovers(folder) == ["00002.png", "00003.png"]  # replaced whole: no frame of the old clip is left
 
 
 # -- files appear only when complete --------------------------------------------------------------
@@ -232,14 +234,15 @@ def test_all_outputs_of_a_pass_vanish_together_on_error(tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_png_folder_keeps_finished_frames_on_error(tmp_path):
+def test_png_folder_appears_whole_or_not_at_all(tmp_path):
     folder = tmp_path / "frames"
     with pytest.raises(RuntimeError):
         with Outputs([open_writer(f"{folder}/", OutputOptions())]) as outputs:
             for frame in timed_frames()[:2]:
                 outputs.write(frame)
+            assert leftovers(tmp_path) == [".frames.part"]  # frames go to a temp folder first
             raise RuntimeError("stylizer crashed")
-    assert leftovers(folder) == ["00000.png", "00001.png"]  # complete files, no temp names
+    assert leftovers(tmp_path) == []  # neither the folder nor its temp
 
 
 def test_one_pass_writes_every_format(box_mp4, tmp_path):

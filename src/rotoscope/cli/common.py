@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -33,11 +34,40 @@ def setup_logging() -> None:
         logger.setLevel(logging.INFO)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, raised where the program is (as Ctrl-C is): writers remove their temps on the way out."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the clean-up short
+    raise Stopped()
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an OSError that reached the CLI: disk full / read-only / permission name the file and the
+    fix; any other names the file and the system's reason."""
+    from ..errors import output_error
+
+    name = exc.filename
+    known = output_error(exc, name) if name else None
+    if known is not None:
+        return str(known)
+    where = f" {name}" if name else ""
+    return (f"cannot use{where}: {exc.strerror or exc}; check the path and free space, then run the same command "
+            "again (--debug shows the traceback).")
+
+
 def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn RotoscopeError into one line on stderr and exit code 2; Ctrl-C into a resume hint."""
+    """Turn RotoscopeError and OSError (disk full, read-only, …) into one line on stderr and exit code 2;
+    Ctrl-C and SIGTERM into a resume hint (exit 130 / 143). Any other exception is a bug: its traceback shows."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        previous = None
+        try:
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        except ValueError:  # not the main thread (a test runner's worker): Ctrl-C only
+            pass
         try:
             return command(*args, **kwargs)
         except RotoscopeError as exc:
@@ -45,9 +75,21 @@ def friendly(command: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            err.print("interrupted; finished frames are kept — run the same command again to resume.")
-            raise typer.Exit(130) from None
+        except OSError as exc:
+            if state["debug"]:
+                raise
+            err.print(f"[bold red]error:[/] {escape(os_error_line(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt as exc:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            err.print("stopped; finished frames are kept — run the same command again to resume.")
+            raise typer.Exit(143 if isinstance(exc, Stopped) else 130) from None
+        finally:
+            if previous is not None:
+                try:
+                    signal.signal(signal.SIGTERM, previous)
+                except ValueError:
+                    pass
 
     return wrapper
 

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from ..errors import OptionError
 from ..media.decode import composite, iter_frames
+from ..media.atomic import check_outputs
 from ..media.encode import save_png
 from ..media.options import MediaOptions
 from ..stylize.factory import build_stylizer
@@ -86,6 +87,7 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
     ``cancel``: once set, the tile being made stops within one denoising step (``Cancelled``); tiles already
     written stay on disk."""
     spec.validate()
+    check_outputs([output], source=spec.source, overwrite=True)  # the source is never an output
     if not 1 <= seeds <= 64:
         raise OptionError(f"--seeds {seeds} must be between 1 and 64.")
     strengths = strengths or [spec.style.strength]

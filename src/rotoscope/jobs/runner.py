@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.frames import Frame
 from ..errors import JobError
+from ..media.atomic import check_outputs
 from ..media.convert import audio_span
 from ..media.encode import Outputs, open_writer
 from ..media.fit import fit_gif
@@ -109,6 +110,7 @@ def _clear_source(job: JobDir) -> None:
 def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = None, overwrite: bool = False,
             progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
     spec.validate()
+    check_outputs(spec.output.outputs, source=spec.source, check_exists=False)  # the source is never an output
     progress = progress or NullProgress()
     caps = capabilities(spec.method)
     method = get_method(spec.method)
@@ -256,6 +258,11 @@ def _encode(job: JobDir, spec: JobSpec, timeline, infotext: str, progress: Progr
         return replace(output, overwrite=output.overwrite or str(Path(p).resolve()) in owned)
 
     writers = [open_writer(p, options_for(p), comment=infotext, audio=span) for p in direct]
+    for p in fitted:
+        check_outputs([p], overwrite=options_for(p).overwrite)
+    # every output passed its checks: the job owns them from now, so a run killed after one is renamed
+    # into place (and before the rest are) is finished by the same command, not refused
+    _record_outputs(job, [Path(p) for p in paths])
     progress.start("encode", len(timeline) * output.interpolate)
     with Outputs(writers) as outs:
         for frame in _finished_frames(job, spec, timeline):

@@ -29,7 +29,7 @@ from PIL import Image
 
 from ..core.frames import Frame
 from ..errors import JobError
-from ..media.atomic import write_bytes_atomic
+from ..media.atomic import sweep_temps, write_bytes_atomic
 from ..media.decode import iter_frames
 from ..media.encode import save_png
 from .spec import JobSpec
@@ -86,6 +86,7 @@ class JobDir:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise JobError(f"job {self.path} is being run by another rotoscope process; wait for it or use another --job.") from None
+            sweep_temps(self.path, self.source_dir, self.frames_dir)  # what a killed run left
             try:
                 yield
             finally:

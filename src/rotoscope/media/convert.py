@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..progress import NullProgress, Progress
 from .decode import iter_frames
-from .encode import AudioSpan, Outputs, open_writer
+from .atomic import check_outputs
+from .encode import AudioSpan, Outputs, open_writers
 from .fit import fit_gif
 from .options import MediaOptions, OutputOptions, output_format
 from .probe import probe
@@ -34,6 +35,7 @@ def audio_span(source: str | Path, media: MediaOptions, clip_duration: float) ->
 def convert(source: str | Path, media: MediaOptions, output: OutputOptions, progress: Progress | None = None) -> ConvertResult:
     media.validate()
     output.validate()
+    check_outputs(output.outputs, source=source, overwrite=output.overwrite)  # every -o, before anything opens
     progress = progress or NullProgress()
     info = probe(source)
     fitted = [p for p in output.outputs if output.max_size and output_format(p) == "gif"]
@@ -44,7 +46,7 @@ def convert(source: str | Path, media: MediaOptions, output: OutputOptions, prog
     needs_audio = any(output_format(p) == "mp4" for p in direct)
     clip = media.duration if media.duration is not None else max(0.0, info.duration - media.start)
     span = audio_span(source, media, clip) if needs_audio else None
-    writers = [open_writer(p, output, audio=span) for p in direct]
+    writers = open_writers(direct, lambda _: output, audio=span, source=source)
     with Outputs(writers) as outputs:
         for frame in iter_frames(source, media):
             outputs.write(frame)

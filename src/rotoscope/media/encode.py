@@ -1,13 +1,20 @@
 """Streaming encoders: frames in, GIF / MP4 / WebP / APNG / PNG folder out.
 
 Every writer has ``write(frame)``, ``close()`` (the file appears only now) and
-``abort()`` (nothing is left behind). :class:`Outputs` fans one stream of
-frames out to several writers, so several formats come from one pass.
+``abort()`` (nothing is left behind), and is a context manager that aborts on
+error. A writer opens nothing until its first frame, so making writers for
+several outputs and failing the checks of a later one leaves nothing behind.
+On any error a writer removes its temps (an OSError the user can fix is raised
+as a one-line OutputError). :class:`Outputs` fans one stream of frames out to
+several writers, so several formats come from one pass.
 """
 
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +26,8 @@ from PIL import Image, PngImagePlugin
 
 from ..core.frames import Frame
 from ..errors import OutputError
-from .atomic import commit, discard, prepare_folder, prepare_output, temp_path_for, write_bytes_atomic
+from .atomic import (MARKER, MARKER_TEXT, check_outputs, clear_stale, commit, discard, fsync_folder, open_temp,
+                     output_error, replace_folder, temp_folder_for, temp_path_for, write_bytes, write_bytes_atomic)
 from .decode import composite
 from .options import OutputOptions, output_format
 
@@ -57,7 +65,41 @@ def rgba(frame: Frame) -> np.ndarray:
     return np.concatenate([frame.image, alpha], axis=2)
 
 
-class _AvWriter:
+class _Guarded:
+    """What every writer shares: any error aborts (temps removed), fixable OSErrors become OutputError,
+    and ``with writer:`` closes on success, aborts on error."""
+
+    path: Path
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, OSError):
+                error = output_error(exc, self.path)
+                if error is not None:
+                    raise error from exc
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class _AvWriter(_Guarded):
     """A PyAV output written to a temp path: the stream opens on the first frame, which fixes the size."""
 
     TIME_BASE = Fraction(1, 1000)
@@ -70,12 +112,15 @@ class _AvWriter:
         self.comment = comment
         self.container: av.container.OutputContainer | None = None
         self.stream = None
+        self._lock: int | None = None  # held on the temp while it is written
 
     def _open(self, frame: Frame) -> None:
         raise NotImplementedError
 
     def _container(self, format: str, options: dict[str, str]) -> av.container.OutputContainer:
         """Open the temp file; the comment goes in before anything is muxed (the header carries it)."""
+        clear_stale(self.path)
+        self._lock = open_temp(self.temp, self.path)
         self.container = av.open(str(self.temp), mode="w", format=format, options=options)
         if self.comment:
             self.container.metadata["comment"] = self.comment
@@ -85,15 +130,16 @@ class _AvWriter:
         raise NotImplementedError
 
     def write(self, frame: Frame) -> None:
-        if self.container is None:
-            self._open(frame)
-        video = av.VideoFrame.from_ndarray(self._pixels(frame), format=self.PIXEL_FORMAT)
-        video.pts = round(frame.time / self.TIME_BASE)
-        video.time_base = self.TIME_BASE
-        video.duration = max(1, round(frame.duration / self.TIME_BASE))
-        self.last_duration = video.duration
-        for packet in self.stream.encode(video):
-            self.container.mux(packet)
+        with self._guard():
+            if self.container is None:
+                self._open(frame)
+            video = av.VideoFrame.from_ndarray(self._pixels(frame), format=self.PIXEL_FORMAT)
+            video.pts = round(frame.time / self.TIME_BASE)
+            video.time_base = self.TIME_BASE
+            video.duration = max(1, round(frame.duration / self.TIME_BASE))
+            self.last_duration = video.duration
+            for packet in self.stream.encode(video):
+                self.container.mux(packet)
 
     def _finish(self) -> None:
         """Anything to fix in the temp file before it is renamed."""
@@ -101,19 +147,30 @@ class _AvWriter:
     def close(self) -> None:
         if self.container is None:
             raise OutputError(f"no frames to write to {self.path}.")
-        for packet in self.stream.encode():
-            self.container.mux(packet)
-        self.container.close()
-        self._finish()
-        commit(self.temp, self.path)
+        with self._guard():
+            for packet in self.stream.encode():
+                self.container.mux(packet)
+            self.container.close()
+            self.container = None
+            self._finish()
+            commit(self.temp, self.path)
+        self._unlock()
 
     def abort(self) -> None:
         if self.container is not None:
             try:
                 self.container.close()
-            except av.error.FFmpegError:
+            except (av.error.FFmpegError, OSError):
                 pass
-        discard(self.temp)
+            self.container = None
+        if self._lock is not None:
+            discard(self.temp)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
 
 class Mp4Writer(_AvWriter):
@@ -243,7 +300,7 @@ def set_last_apng_delay(path: Path, milliseconds: int) -> None:
         handle.write(struct.pack(">I", zlib.crc32(b"fcTL" + bytes(data)) & 0xFFFFFFFF))
 
 
-class WebpWriter:
+class WebpWriter(_Guarded):
     """Animated WebP through libwebp's animation encoder (Pillow's binding).
 
     FFmpeg's libwebp_anim muxer gives the last frame the *average* duration,
@@ -260,54 +317,83 @@ class WebpWriter:
     def write(self, frame: Frame) -> None:
         from PIL import _webp  # the binding Pillow's own WebP writer uses
 
-        image = Image.fromarray(rgba(frame), "RGBA")
-        if self.encoder is None:
-            # background, loop, minimize_size, kmin, kmax, allow_mixed, verbose — as Pillow passes them
-            self.encoder = _webp.WebPAnimEncoder(image.size, 0, self.options.loop, False, 3, 5, False, False)
-        self.encoder.add(image.getim(), round(frame.time * 1000), False, float(self.options.quality), 100.0, 4)
-        self.end_ms = round((frame.time + frame.duration) * 1000)
+        with self._guard():
+            image = Image.fromarray(rgba(frame), "RGBA")
+            if self.encoder is None:
+                # background, loop, minimize_size, kmin, kmax, allow_mixed, verbose — as Pillow passes them
+                self.encoder = _webp.WebPAnimEncoder(image.size, 0, self.options.loop, False, 3, 5, False, False)
+            self.encoder.add(image.getim(), round(frame.time * 1000), False, float(self.options.quality), 100.0, 4)
+            self.end_ms = round((frame.time + frame.duration) * 1000)
 
     def close(self) -> None:
         if self.encoder is None:
             raise OutputError(f"no frames to write to {self.path}.")
-        self.encoder.add(None, self.end_ms, False, float(self.options.quality), 100.0, 0)
-        data = self.encoder.assemble(b"", b"", b"")
-        write_bytes_atomic(self.path, data)
+        with self._guard():
+            self.encoder.add(None, self.end_ms, False, float(self.options.quality), 100.0, 0)
+            data = self.encoder.assemble(b"", b"", b"")
+            clear_stale(self.path)
+            write_bytes_atomic(self.path, data)  # removes its temp on any error
 
     def abort(self) -> None:
         self.encoder = None
 
 
-class PngFolderWriter:
-    """Lossless PNG frames 00000.png, 00001.png, … each written atomically, infotext in a text chunk.
+class PngFolderWriter(_Guarded):
+    """Lossless PNG frames 00000.png, 00001.png, … infotext in a text chunk; the folder appears whole.
 
-    A frame read unchanged from a PNG (a job's finished frame) is copied byte
-    for byte, with the infotext it was made with, rather than encoded again.
+    Frames go to a temp folder beside the target (``.NAME.part/``, with the marker file that says
+    rotoscope made it, locked while written); ``close()`` renames it into place, removing the old
+    folder whole (so a shorter clip leaves no old frames). A frame read unchanged from a PNG (a job's
+    finished frame) is copied byte for byte, with the infotext it was made with, not encoded again.
     """
 
     def __init__(self, folder: Path, comment: str | None) -> None:
-        self.path = folder
+        self.path = Path(folder)
+        self.temp = temp_folder_for(self.path)
         self.comment = comment
         self.count = 0
+        self._lock: int | None = None
+
+    def _open(self) -> None:
+        clear_stale(self.path)
+        self.temp.mkdir(exist_ok=True)
+        self._lock = open_temp(self.temp / MARKER, self.path)
+        os.ftruncate(self._lock, 0)
+        os.write(self._lock, MARKER_TEXT)
 
     def write(self, frame: Frame) -> None:
-        target = self.path / f"{frame.index:05d}.png"
-        if frame.png is not None:
-            write_bytes_atomic(target, frame.png.read_bytes())
-        else:
-            save_png(target, frame.image, self.comment)
-        self.count += 1
+        with self._guard():
+            if self._lock is None:
+                self._open()
+            target = self.temp / f"{frame.index:05d}.png"
+            write_bytes(target, frame.png.read_bytes() if frame.png is not None else png_bytes(frame.image, self.comment))
+            self.count += 1
 
     def close(self) -> None:
         if self.count == 0:
             raise OutputError(f"no frames to write to {self.path}.")
+        with self._guard():
+            replace_folder(self.temp, self.path)
+        self._unlock()
 
     def abort(self) -> None:
-        pass  # finished frames are complete files; keeping them is what a user wants
+        if self._lock is not None:
+            discard(self.temp)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
 
 def save_png(path: Path, image: np.ndarray, parameters: str | None = None) -> None:
-    """A PNG written atomically; ``parameters`` goes where the web UI puts its infotext."""
+    """A PNG written atomically (fsynced; its temp removed on any error); ``parameters`` goes where the
+    web UI puts its infotext."""
+    write_bytes_atomic(path, png_bytes(image, parameters))
+
+
+def png_bytes(image: np.ndarray, parameters: str | None = None) -> bytes:
     info = PngImagePlugin.PngInfo()
     if parameters:
         info.add_text("parameters", parameters)
@@ -315,19 +401,17 @@ def save_png(path: Path, image: np.ndarray, parameters: str | None = None) -> No
     # zlib level 1 with the run-length strategy (compress_type 3 = Z_RLE): on the sample
     # clip's frames as small as level 4 (source) / level 6 (stylised) and 2-2.5x faster.
     Image.fromarray(image).save(buffer, format="PNG", pnginfo=info, compress_level=1, compress_type=3)
-    write_bytes_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def open_writer(path: str | Path, options: OutputOptions, *, comment: str | None = None,
-                audio: AudioSpan | None = None) -> Writer:
+                audio: AudioSpan | None = None, source: str | Path | None = None) -> Writer:
+    """A writer for ``path`` after the output checks (:func:`check_outputs`); it opens nothing yet."""
     kind = output_format(str(path))
     target = Path(path)
+    check_outputs([path], source=source, overwrite=options.overwrite)
     if kind == "png-folder":
-        if target.exists() and any(target.glob("*.png")) and not options.overwrite:
-            raise OutputError(f"{target} already holds PNG frames; pass --overwrite to replace them, or choose another folder.")
-        prepare_folder(target)
         return PngFolderWriter(target, comment)
-    prepare_output(target, overwrite=options.overwrite)
     if kind == "gif":
         from .gif import GifOptions, GifWriter
 
@@ -339,6 +423,15 @@ def open_writer(path: str | Path, options: OutputOptions, *, comment: str | None
     if kind == "webp":
         return WebpWriter(target, options)
     return ApngWriter(target, options, comment)
+
+
+def open_writers(paths: list[str], options_for, *, comment: str | None = None, audio: AudioSpan | None = None,
+                 source: str | Path | None = None) -> list[Writer]:
+    """Writers for several outputs: every output is checked before any writer is made."""
+    for p in paths:
+        check_outputs([p], source=source, overwrite=options_for(p).overwrite)
+    check_outputs(paths, source=source, check_exists=False)  # no output twice
+    return [open_writer(p, options_for(p), comment=comment, audio=audio, source=source) for p in paths]
 
 
 class Outputs:

@@ -4,7 +4,7 @@ changed-rectangle cropping and exact centisecond timing, in bounded memory.
 How it works (global palette, the default):
 
 1. ``write()`` appends each frame's raw pixels to a spool file next to the
-   output (never a Python list) and counts its pixels in a fixed-size colour
+   output (``.NAME.gif.part.spool``, never a Python list) and counts its pixels in a fixed-size colour
    histogram (``ColorStats``).
 2. ``close()`` builds the palette by k-means++ / k-means on the histogram,
    entropy-constrained (``lossy``: noise does not spread over many rarely
@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 import os
 import struct
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ from PIL import Image
 
 from rotoscope.core.frames import Frame
 from rotoscope.errors import OptionError, OutputError
+from rotoscope.media.atomic import clear_stale, fsync_fd, fsync_folder, open_temp_file, output_error, spool_path_for, temp_path_for
 from rotoscope.media.options import DITHERS, PALETTES  # declared once, with the options that take them
 
 
@@ -416,7 +416,9 @@ class GifWriter:
 
     Memory stays flat in clip length: the global-palette mode spools frames
     to a temporary file next to the output; only one frame (plus the canvas
-    shown so far) is in memory at a time.
+    shown so far) is in memory at a time. Nothing is opened before the first
+    frame; the temp and spool have fixed names beside the target (a killed
+    run's are removed by the next one) and are removed on any error.
     """
 
     def __init__(self, path: Path, options: GifOptions | None = None) -> None:
@@ -426,9 +428,8 @@ class GifWriter:
         folder = self.path.parent
         if not folder.is_dir():
             raise OutputError(f"Cannot write {self.path}: folder {folder} does not exist; create it first.")
-        token = uuid.uuid4().hex[:8]
-        self.temp_path = folder / f".{self.path.name}.{token}.tmp"
-        self.spool_path: Path | None = None
+        self.temp_path = temp_path_for(self.path)
+        self.spool_path: Path | None = spool_path_for(self.path) if self.options.palette == "global" else None
         self._fp: BinaryIO | None = None
         self._spool: BinaryIO | None = None
         self._closed = False
@@ -445,15 +446,24 @@ class GifWriter:
         self._quant: _Quantizer | None = None
         self._transparent: int | None = None
         self._global_palette = np.zeros((0, 3), np.uint8)  # set by the second pass
-        try:
-            if self.options.palette == "global":
-                self.spool_path = folder / f".{self.path.name}.{token}.spool"
-                self._spool = open(self.spool_path, "wb")
-            else:
-                self._fp = open(self.temp_path, "wb")
-        except OSError as e:
-            self._cleanup()
-            raise OutputError(f"Cannot write in {folder}: {e.strerror}; choose a writable folder.") from e
+        self._opened = False
+
+    def _open(self) -> None:
+        """On the first frame: remove a killed run's temps for this target, open (and lock) ours."""
+        clear_stale(self.path)
+        if self.options.palette == "global":
+            self._spool = open_temp_file(self.spool_path, self.path)
+        else:
+            self._fp = open_temp_file(self.temp_path, self.path)
+        self._opened = True
+
+    def _fail(self, exc: BaseException) -> None:
+        """Any error: remove every temp; a disk-full / read-only OSError is re-raised as OutputError."""
+        self.abort()
+        if isinstance(exc, OSError):
+            error = output_error(exc, self.path)
+            if error is not None:
+                raise error from exc
 
     # -- context manager
     def __enter__(self) -> "GifWriter":
@@ -469,6 +479,13 @@ class GifWriter:
     def write(self, frame: Frame) -> None:
         if self._closed:
             raise RuntimeError("GifWriter is closed")
+        try:
+            self._write(frame)
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+
+    def _write(self, frame: Frame) -> None:
         img = np.asarray(frame.image)
         if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] not in (3, 4):
             raise ValueError(f"frame {frame.index}: expected H×W×3 or H×W×4 uint8, got {img.dtype} {img.shape}")
@@ -476,6 +493,7 @@ class GifWriter:
             if img.shape[0] > 65535 or img.shape[1] > 65535:
                 raise OutputError("A GIF cannot be larger than 65535 px on a side; scale the output down.")
             self._size = (img.shape[0], img.shape[1])
+            self._open()
         elif img.shape[:2] != self._size:
             raise OutputError(
                 f"Frame {frame.index} is {img.shape[1]}×{img.shape[0]} but the GIF is "
@@ -505,11 +523,15 @@ class GifWriter:
             self._flush(next_clear=None)
             assert self._fp is not None
             self._fp.write(b";")
+            self._fp.flush()
+            fsync_fd(self._fp.fileno())
+            os.replace(self.temp_path, self.path)  # still locked: no other writer can take the inode
             self._fp.close()
             self._fp = None
-            os.replace(self.temp_path, self.path)
-        except BaseException:
-            self.abort()
+            self._opened = False  # the temp is the output now; its name is free for another writer
+            fsync_folder(self.path.parent)
+        except BaseException as exc:
+            self._fail(exc)
             raise
         self._closed = True
         self._cleanup()
@@ -528,11 +550,13 @@ class GifWriter:
                 except OSError:
                     pass
         self._fp = self._spool = None
+        if not self._opened:
+            return  # never opened: the names may be another writer's
         for p in (self.temp_path, self.spool_path):
             if p is not None:
                 try:
                     p.unlink()
-                except FileNotFoundError:
+                except OSError:
                     pass
 
     def _second_pass(self) -> None:
@@ -544,7 +568,7 @@ class GifWriter:
         self._transparent = len(palette)
         self._global_palette = np.concatenate([palette, np.zeros((1, 3), np.uint8)])
         self._quant = _Quantizer(palette, self.options.dither, bias)
-        self._fp = open(self.temp_path, "wb")
+        self._fp = open_temp_file(self.temp_path, self.path)
         h, w = self._size
         timing = _Timing()
         # Without dithering a pixel's index does not depend on its neighbours, so a
@@ -566,7 +590,7 @@ class GifWriter:
                 if i + 1 < len(self._meta):
                     pending = worker.submit(load, i + 1)
                 self._encode(img, timing.delay(Frame(i, t, dur, img)), indices, packed)
-        self.spool_path.unlink()  # type: ignore[union-attr]
+        self.spool_path.unlink()  # type: ignore[union-attr]  (the GIF temp stays locked; the spool is done)
 
     def _write_header(self, h: int, w: int) -> None:
         assert self._fp is not None
@@ -595,7 +619,7 @@ class GifWriter:
         alpha = img[..., 3] >= ALPHA_THRESHOLD if img.shape[2] == 4 else None
         if self._canvas is None:
             if self._fp is None:
-                self._fp = open(self.temp_path, "wb")
+                self._fp = open_temp_file(self.temp_path, self.path)
             self._write_header(h, w)
             self._canvas = np.zeros((h, w), np.uint32)
             self._opaque = np.zeros((h, w), bool)

@@ -97,11 +97,14 @@ class OutputOptions:
 
 
 def output_format(path: str) -> str:
-    """'gif' | 'mp4' | 'webp' | 'apng' | 'png-folder', from the output path."""
+    """'gif' | 'mp4' | 'webp' | 'apng' | 'png-folder', from the output path. A name with a format's
+    suffix is that format even where a folder has the name (the output checks refuse that folder)."""
     text = str(path)
-    if text.endswith(("/", "\\")) or Path(text).is_dir():
+    if text.endswith(("/", "\\")):
         return "png-folder"
     suffix = Path(text).suffix.lower()
+    if suffix not in OUTPUT_FORMATS and Path(text).is_dir():
+        return "png-folder"
     if suffix not in OUTPUT_FORMATS:
         known = ", ".join(sorted(OUTPUT_FORMATS)) + ", or a folder ending in /"
         raise OptionError(f"output {text!r}: unknown extension {suffix or '(none)'!r}; use one of {known}.")
