@@ -50,6 +50,36 @@ def user_errors(fn):
     return wrapper
 
 
+REMOTE_FILE = ("a file argument must be a file uploaded to this page (gradio_client's handle_file does that); "
+               "{path!r} names another host, and the server fetches nothing from other hosts.")
+
+
+def remote_file(value: Any) -> str | None:
+    """The first file argument (gradio FileData) in ``value`` that names a URL instead of an uploaded file."""
+    if isinstance(value, dict):
+        meta = value.get("meta")
+        path = value.get("path")
+        if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData" and isinstance(path, str):
+            text = path.strip().lower()
+            if "://" in text or text.startswith(("//", "\\\\")):
+                return path
+        return next((found for v in value.values() if (found := remote_file(v))), None)
+    if isinstance(value, (list, tuple)):
+        return next((found for v in value if (found := remote_file(v))), None)
+    return None
+
+
+class LocalBlocks(gr.Blocks):
+    """gr.Blocks that refuse a file argument naming a URL before gradio would download it (a download would
+    look the host up and fetch it): every event route (/call, /queue/join, /run) passes here first."""
+
+    async def preprocess_data(self, block_fn, inputs, state, explicit_call: bool = False):
+        url = remote_file(inputs)
+        if url is not None:
+            raise gr.Error(REMOTE_FILE.format(path=url), print_exception=False)
+        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+
+
 def fmt_bytes(n: int) -> str:
     return f"{n / 1e6:.2f} MB" if n >= 1e6 else f"{n / 1e3:.1f} KB"
 
@@ -251,7 +281,7 @@ def _seed_buttons() -> tuple[gr.Button, gr.Button]:
 
 def build_app(ws: Workspace) -> gr.Blocks:
     ui = UI(ws)
-    with gr.Blocks(title="rotoscope") as demo:
+    with LocalBlocks(title="rotoscope") as demo:
         gr.Markdown("## rotoscope — a clip in, a stylised animation out\n"
                     "Upload a clip, pick a look, preview seeds on one frame, then run every frame with that seed. "
                     "Everything runs on this machine; jobs are kept in the jobs folder and resume.")
@@ -602,7 +632,7 @@ def _api(ui: UI, buttons, source, mask, options, text, text2, gif, mp4, result, 
 
     @user_errors
     def api_jobs():
-        return [info.__dict__ for info in ui.ws.jobs()]
+        return [ui.ws.public(info) for info in ui.ws.jobs()]
 
     @user_errors
     def api_resume(name, frames, request: gr.Request, progress=gr.Progress()):

@@ -8,6 +8,7 @@ Layout::
     JOBS/<name>/            one job dir each (job.json, source/, frames/, output.gif, …)
     JOBS/.uploads/<sha>/    uploaded sources, kept so a job resumes after a restart
     JOBS/.previews/<id>/    preview grids and converted-clip previews
+    JOBS/.gradio/           gradio's upload and output cache, emptied when the page starts
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _SAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 UPLOADS = ".uploads"
 PREVIEWS = ".previews"
+TEMP = ".gradio"  # gradio's upload cache for the page (server.page_temp_dir)
 # Files a local models folder may hold (a diffusers folder has model_index.json).
 MODEL_SUFFIXES = (".safetensors", ".ckpt")
 
@@ -94,6 +96,19 @@ class Workspace:
         if resolved != self.jobs_dir and self.jobs_dir not in resolved.parents:
             raise OptionError(f"{path} is outside the jobs folder {self.jobs_dir}; only files there can be used.")
         return resolved
+
+    def relative(self, path: str | Path) -> str:
+        """A path as the API shows it: relative to the jobs folder (never the server's absolute path)."""
+        if not path:
+            return ""
+        resolved = Path(path).resolve()
+        if resolved == self.jobs_dir or self.jobs_dir in resolved.parents:
+            return resolved.relative_to(self.jobs_dir).as_posix()
+        return Path(path).name
+
+    def public(self, info: JobInfo) -> dict:
+        """A past run as the HTTP API's /jobs returns it: file names relative to the jobs folder."""
+        return info.__dict__ | {"source": self.relative(info.source), "outputs": [self.relative(p) for p in info.outputs]}
 
     def scratch(self, kind: str = PREVIEWS) -> Path:
         path = self.jobs_dir / kind / f"{time.strftime('%Y%m%d-%H%M%S')}-{hashlib.sha1(str(time.perf_counter_ns()).encode()).hexdigest()[:6]}"
