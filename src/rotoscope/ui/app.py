@@ -27,7 +27,12 @@ from ..errors import OptionError, RotoscopeError
 from ..progress import Cancelled
 from .controls import FORMATS, Settings
 from .progress import GradioProgress
-from .workspace import JOB_COLUMNS, Workspace, check_job_name
+from .workspace import JOB_COLUMNS, Workspace, check_job_name, looks_like_path
+
+# Options whose values name files or folders on the server (besides --from and the mask).
+PATH_OPTIONS = ("model", "vae", "lora", "embedding", "model_config", "control_image_dir", "control_model",
+                "motion_adapter", "video_model", "lcm_lora")
+LIST_OPTIONS = ("lora", "embedding", "control_image_dir", "control_model")
 
 CSS = """
 #probe-facts table, #clip-info {font-size: 0.9em}
@@ -181,14 +186,27 @@ class UI:
 
     def local(self, options: dict[str, Any]) -> dict[str, Any]:
         """Files the page and the API hand over stay in the jobs folder: an uploaded mask is kept there (it
-        outlives gradio's upload cache, so the job resumes), and --from may read only files from there."""
+        outlives gradio's upload cache, so the job resumes), --from may read only files from there, and options
+        naming model files (model, LoRA, VAE, ControlNet, …) only files there or in the models folder."""
         options = dict(options)
         mask = options.get("mask")
         if mask and self.ws.jobs_dir not in Path(mask).resolve().parents:
             options["mask"] = self.ws.keep_upload([mask])
         source = options.get("from_")
-        if isinstance(source, str) and _names_a_file(source):
-            options["from_"] = str(self.ws.inside(source))
+        if isinstance(source, str) and (("\n" not in source and looks_like_path(source)) or _names_a_file(source)):
+            options["from_"] = self.ws.served_file(source, "--from")
+        for key in PATH_OPTIONS:
+            values = options.get(key)
+            for value in values if isinstance(values, (list, tuple)) and key in LIST_OPTIONS else [values]:
+                name = value[0] if isinstance(value, (list, tuple)) and value else value
+                if not isinstance(name, str):
+                    continue
+                if key in ("control_image_dir", "control_model") and "=" in name:
+                    name = name.split("=", 1)[1]
+                elif key == "lora" and name.rpartition(":")[2].replace(".", "", 1).lstrip("-").isdigit():
+                    name = name.rpartition(":")[0]
+                if looks_like_path(name):
+                    self.ws.served_file(name, key.replace("_", "-"))
         return options
 
     # -- preview -------------------------------------------------------------------

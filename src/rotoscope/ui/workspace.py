@@ -44,6 +44,14 @@ def check_job_name(name: str) -> str:
     return name
 
 
+def looks_like_path(text: str) -> bool:
+    """Does an option value name a place on the server outside the folder it was started in (absolute, ``~``, a
+    drive, or ``..``)? Decided from the text alone, never from the disk; hub ids (org/name) and relative names
+    are not."""
+    text = text.strip()
+    return (text.startswith(("/", "~", "\\")) or "\\" in text or ".." in text or text[1:3] in (":\\", ":/"))
+
+
 def safe_filename(name: str, default: str = "upload") -> str:
     base = _SAFE_CHARS.sub("_", Path(str(name).replace("\\", "/")).name).lstrip("._")
     return base[:100] or default
@@ -96,6 +104,19 @@ class Workspace:
         if resolved != self.jobs_dir and self.jobs_dir not in resolved.parents:
             raise OptionError(f"{path} is outside the jobs folder {self.jobs_dir}; only files there can be used.")
         return resolved
+
+    def served_file(self, path: str, what: str) -> str:
+        """A file an option names over the page or its API: only in the jobs folder or the models folder.
+
+        The message is the same whether ``path`` exists or not, so the answer tells nothing about the server's disk.
+        """
+        resolved = Path(path).expanduser().resolve()
+        roots = [self.jobs_dir] + ([self.models_dir] if self.models_dir else [])
+        if not any(resolved == root or root in resolved.parents for root in roots):
+            where = "the jobs folder or the models folder" if self.models_dir else "the jobs folder"
+            raise OptionError(f"{what} {path!r} is not in {where}; over the page and its API only files there can be "
+                              "used (upload it, or start the page with --models-dir).")
+        return str(resolved)
 
     def relative(self, path: str | Path) -> str:
         """A path as the API shows it: relative to the jobs folder (never the server's absolute path)."""
