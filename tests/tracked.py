@@ -3,7 +3,8 @@
 At the start of a session the tracked files that already differ from HEAD (a developer's own edits) are noted
 with a hash of their content; at the end, a tracked file that differs now and did not before, or whose content
 changed during the run, fails the session with its name. Untracked and ignored files (test-artifacts/, jobs/,
-out/) do not count. Outside a git checkout, or without git, nothing is checked.
+out/) do not count. Outside a git checkout, or without git, nothing is checked; ROTOSCOPE_TRACKED_CHECK=0
+turns it off for a run during which you edit files yourself.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ def changed_tracked_files(root: Path = ROOT) -> dict[str, str] | None:
 
 
 def pytest_sessionstart(session) -> None:
-    session.config.stash[_STASH] = changed_tracked_files(Path(session.config.rootpath))
+    import os
+
+    if os.environ.get("ROTOSCOPE_TRACKED_CHECK", "1") != "0":
+        session.config.stash[_STASH] = changed_tracked_files(Path(session.config.rootpath))
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
