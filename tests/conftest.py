@@ -20,3 +20,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     from rotoscope.models.tiny import ensure_tiny_folder
 
     return ensure_tiny_folder()
+
+
+# The suite changes no tracked file (tests/tracked.py checks at the end of every session).
+from tests.tracked import pytest_sessionfinish, pytest_sessionstart  # noqa: E402,F401

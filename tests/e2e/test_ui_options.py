@@ -98,11 +98,13 @@ def clip(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def control_frames(tmp_path_factory) -> Path:
-    """Precomputed control images (one per frame) for --control-image-dir."""
+def control_frames(ui_server) -> Path:
+    """Precomputed control images (one per frame) for --control-image-dir, in the page's jobs folder (the page
+    reads no server folder outside it)."""
     from PIL import Image
 
-    folder = tmp_path_factory.mktemp("control_frames")
+    folder = ui_server.jobs_dir / "control-frames"
+    folder.mkdir(exist_ok=True)
     for i in range(12):
         Image.new("RGB", (160, 120), (i * 20, 0, 0)).save(folder / f"{i:03d}.png")
     return folder

@@ -60,7 +60,7 @@ def test_auth_is_required(guarded):
 
 def test_oversized_upload_is_refused(guarded, tmp_path):
     big = tmp_path / "big.mp4"
-    big.write_bytes(b"\0" * 300_000)
+    big.write_bytes(b"\0" * 230_000)  # over the per-file limit, under the whole-request cap (+64 KB)
     with big.open("rb") as handle:
         response = guarded.http.post("/gradio_api/upload", files={"files": ("big.mp4", handle, "video/mp4")})
     assert response.status_code == 413
@@ -117,7 +117,7 @@ def test_api_cannot_write_outside_or_read_server_files(guarded, sample_clip):
     with pytest.raises(AppError, match="is not allowed"):
         client.predict(handle_file(str(clip)), None, {"model": "classic:oil", "job": "../escape"}, api_name="/run")
     # --from reads settings from files of ours only: a server file outside the jobs folder is refused
-    with pytest.raises(AppError, match="is outside the jobs folder"):
+    with pytest.raises(AppError, match="is not in the jobs folder"):
         client.predict(handle_file(str(clip)), None, {"model": "classic:oil", "from_": str(guarded.root / "secret.txt")},
                        api_name="/run")
     with pytest.raises(AppError, match="formats \\['../../evil'\\] are not known"):
@@ -128,3 +128,60 @@ def test_api_cannot_write_outside_or_read_server_files(guarded, sample_clip):
     stream = guarded.http.get(f"/gradio_api/call/probe/{event}").text
     assert "event: error" in stream and "root:" not in stream
     assert not (guarded.root.parent / "escape").exists()
+
+
+# -- answers tell nothing about the server's disk --------------------------------------------------------
+
+
+@pytest.mark.parametrize("key, existing, missing", [
+    ("model", "{root}/secret.txt", "{root}/nothing.safetensors"),
+    ("lora", ["{root}/secret.txt:0.8"], ["{root}/nothing.safetensors"]),
+    ("from_", "{root}/secret.txt", "{root}/nothing.png"),
+    ("control_image_dir", ["tile={root}"], ["tile={root}/nothing"]),
+    ("vae", "/etc", "/nothing-here"),
+])
+def test_missing_and_forbidden_server_paths_read_the_same(guarded, sample_clip, key, existing, missing):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    from rotoscope.api import convert
+
+    clip = guarded.root / "tiny.mp4"
+    if not clip.exists():
+        convert(sample_clip, [str(clip)], duration=0.3, fps=5, width=64)  # under the 200 KB limit
+
+    def fill(value):
+        return [v.format(root=guarded.root) for v in value] if isinstance(value, list) else value.format(root=guarded.root)
+
+    client = Client(guarded.url, auth=("ana", "s3cret"), verbose=False)
+    (guarded.jobs / ".uploads").mkdir(parents=True, exist_ok=True)
+    messages = []
+    for value in (existing, missing):
+        with pytest.raises(AppError) as caught:
+            client.predict(handle_file(str(clip)), None, {"model": "classic:oil", key: fill(value)} if key != "model"
+                           else {key: fill(value)}, api_name="/run")
+        text = str(caught.value)
+        messages.append(text.replace(str(guarded.root), "ROOT").replace("nothing.safetensors", "X").replace("secret.txt", "X")
+                        .replace("/nothing-here", "P").replace("/etc", "P").replace("nothing.png", "X").replace("/nothing", ""))
+    assert "is not in the jobs folder" in messages[0], messages
+    assert messages[0] == messages[1], messages
+
+
+def test_jobs_lists_names_not_server_paths(guarded):
+    import json
+
+    from gradio_client import Client
+
+    job = guarded.jobs / "cup-7"
+    (job / "frames").mkdir(parents=True, exist_ok=True)
+    upload = guarded.jobs / ".uploads" / "abc" / "cup.mp4"
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_bytes(b"x")
+    (job / "job.json").write_text(json.dumps({"spec": {"source": str(upload), "method": "gif2gif",
+                                                       "style": {"prompt": "ink", "seed": 7}, "model": {"model": "tiny"}}}))
+    (job / "output.gif").write_bytes(b"GIF89a")
+    client = Client(guarded.url, auth=("ana", "s3cret"), verbose=False)
+    rows = client.predict(api_name="/jobs")
+    row = next(r for r in rows if r["name"] == "cup-7")
+    assert row["source"] == ".uploads/abc/cup.mp4" and row["outputs"] == ["cup-7/output.gif"], row
+    assert str(guarded.root) not in json.dumps(rows)

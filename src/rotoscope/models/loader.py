@@ -172,12 +172,13 @@ def _first_line(exc: BaseException) -> str:
 # ---------------------------------------------------------------- single files
 
 
-def read_checkpoint_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+def read_checkpoint_shapes(path: Path, damaged: str | None = None) -> dict[str, tuple[int, ...]]:
     """Key → shape of a single-file checkpoint, without loading all the weights.
 
-    A damaged (truncated, corrupt) file raises :class:`ModelError`.
+    A damaged (truncated, corrupt) file raises :class:`ModelError` (``damaged``: its message, naming what the file
+    was given as).
     """
-    damaged = f"model file {path} is damaged (truncated or not a checkpoint); download it again"
+    damaged = damaged or f"model file {path} is damaged (truncated or not a checkpoint); download it again"
     if path.suffix.lower() == ".safetensors":
         from safetensors import safe_open
 
@@ -296,8 +297,35 @@ def folder_family(folder: Path) -> str:
 # ---------------------------------------------------------------- the loader
 
 
+class _DropPromptEcho(logging.Filter):
+    """diffusers logs the whole cut-off part of a long prompt (kilobytes) and transformers warns that it is long;
+    the stylizer says it once, in one line ("prompt is N tokens; the model reads the first 75 …")."""
+
+    ECHOES = ("The following part of your input was truncated", "Token indices sequence length is longer")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.ECHOES)
+
+
+_PROMPT_ECHO = _DropPromptEcho()
+
+
+def quiet_prompt_echo() -> None:
+    """Drop the long-prompt echoes from every diffusers / transformers logger and handler loaded so far."""
+    import diffusers  # noqa: F401  (its loggers exist once it is imported)
+
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if name.split(".")[0] in ("diffusers", "transformers") and isinstance(logger, logging.Logger):
+            if _PROMPT_ECHO not in logger.filters:
+                logger.addFilter(_PROMPT_ECHO)
+            for handler in logger.handlers:
+                if _PROMPT_ECHO not in handler.filters:
+                    handler.addFilter(_PROMPT_ECHO)
+
+
 def load_pipeline(options: ModelOptions, kind: str = "img2img") -> LoadedModel:
     """Load the pipeline ``options`` names, for ``kind`` "img2img" or "inpaint"."""
+    quiet_prompt_echo()
     if kind not in KINDS:
         raise OptionError(f"pipeline kind {kind!r} is not known: use one of {', '.join(KINDS)}")
     options.validate()
@@ -351,6 +379,7 @@ def load_pipeline(options: ModelOptions, kind: str = "img2img") -> LoadedModel:
         load_lcm_lora(loaded, options.lcm_lora)
     apply_speed(loaded, options)
     pipe.set_progress_bar_config(disable=True)
+    quiet_prompt_echo()  # pipeline modules imported while loading have their own loggers
     return loaded
 
 
@@ -503,7 +532,8 @@ def _apply_loras(loaded: LoadedModel, loras: list[tuple[str, float]]) -> None:
         if not path.is_file():
             raise ModelError(f"LoRA file {file} does not exist; check the path given to --lora")
         if path.suffix.lower() == ".safetensors":
-            read_checkpoint_shapes(path)  # damaged files → a clear error
+            read_checkpoint_shapes(path, f"LoRA file {file} is damaged or not a LoRA: it is truncated or not a "
+                                         ".safetensors checkpoint; download it again, or check the path given to --lora")
         adapter = f"lora{i}_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
         before = _adapter_names(pipe)
         try:

@@ -49,6 +49,29 @@ def sampler_names() -> list[str]:
     return list(SAMPLERS)
 
 
+def check_sampler(name: str) -> None:
+    """Refuse an unknown sampler name before any work (with every method and model, classic styles too);
+    diffusers is imported only for a name that looks like a scheduler class name."""
+    key = str(name).strip()
+    if key.lower() in _BY_LOWER:
+        return
+    if key.endswith("Scheduler"):
+        resolve_sampler(key)
+        return
+    raise _unknown(name)
+
+
+def _unknown(name: str) -> OptionError:
+    import difflib
+
+    near = difflib.get_close_matches(str(name).strip().lower(), list(_BY_LOWER), n=3, cutoff=0.3)
+    nearest = f"did you mean {' or '.join(repr(_BY_LOWER[n]) for n in near)}? " if near else ""
+    return OptionError(
+        f"--sampler {name!r} is not known; {nearest}use one of {', '.join(repr(n) for n in SAMPLERS)} "
+        "or a diffusers scheduler class name such as 'EulerDiscreteScheduler'"
+    )
+
+
 def resolve_sampler(name: str) -> tuple[str, dict]:
     """``(class name, config overrides)`` for a web-UI or diffusers class name."""
     key = str(name).strip()
@@ -60,10 +83,7 @@ def resolve_sampler(name: str) -> tuple[str, dict]:
     cls = getattr(diffusers, key, None)
     if isinstance(cls, type) and issubclass(cls, SchedulerMixin) and key.endswith("Scheduler"):
         return key, {}
-    raise OptionError(
-        f"--sampler {name!r} is not known: use one of {', '.join(repr(n) for n in SAMPLERS)} "
-        "or a diffusers scheduler class name such as 'EulerDiscreteScheduler'"
-    )
+    raise _unknown(name)
 
 
 def make_scheduler(name: str, base_config, spacing: str = "auto") -> "SchedulerMixin":

@@ -64,3 +64,6 @@ class StyleOptions:
         """Everything is checked before any model work; messages name the value and the allowed range.
         steps × strength < 1 is not an error: the stylizer raises the schedule so one step runs."""
         check_fields(self)
+        from ..models.samplers import check_sampler
+
+        check_sampler(self.sampler)  # the choices are suggestions (class names too), so not by check_fields

@@ -27,7 +27,12 @@ from ..errors import OptionError, RotoscopeError
 from ..progress import Cancelled
 from .controls import FORMATS, Settings
 from .progress import GradioProgress
-from .workspace import JOB_COLUMNS, Workspace, check_job_name
+from .workspace import JOB_COLUMNS, Workspace, check_job_name, looks_like_path
+
+# Options whose values name files or folders on the server (besides --from and the mask).
+PATH_OPTIONS = ("model", "vae", "lora", "embedding", "model_config", "control_image_dir", "control_model",
+                "motion_adapter", "video_model", "lcm_lora")
+LIST_OPTIONS = ("lora", "embedding", "control_image_dir", "control_model")
 
 CSS = """
 #probe-facts table, #clip-info {font-size: 0.9em}
@@ -48,6 +53,36 @@ def user_errors(fn):
             raise gr.Error(str(exc), print_exception=False) from None
 
     return wrapper
+
+
+REMOTE_FILE = ("a file argument must be a file uploaded to this page (gradio_client's handle_file does that); "
+               "{path!r} names another host, and the server fetches nothing from other hosts.")
+
+
+def remote_file(value: Any) -> str | None:
+    """The first file argument (gradio FileData) in ``value`` that names a URL instead of an uploaded file."""
+    if isinstance(value, dict):
+        meta = value.get("meta")
+        path = value.get("path")
+        if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData" and isinstance(path, str):
+            text = path.strip().lower()
+            if "://" in text or text.startswith(("//", "\\\\")):
+                return path
+        return next((found for v in value.values() if (found := remote_file(v))), None)
+    if isinstance(value, (list, tuple)):
+        return next((found for v in value if (found := remote_file(v))), None)
+    return None
+
+
+class LocalBlocks(gr.Blocks):
+    """gr.Blocks that refuse a file argument naming a URL before gradio would download it (a download would
+    look the host up and fetch it): every event route (/call, /queue/join, /run) passes here first."""
+
+    async def preprocess_data(self, block_fn, inputs, state, explicit_call: bool = False):
+        url = remote_file(inputs)
+        if url is not None:
+            raise gr.Error(REMOTE_FILE.format(path=url), print_exception=False)
+        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
 
 
 def fmt_bytes(n: int) -> str:
@@ -151,14 +186,27 @@ class UI:
 
     def local(self, options: dict[str, Any]) -> dict[str, Any]:
         """Files the page and the API hand over stay in the jobs folder: an uploaded mask is kept there (it
-        outlives gradio's upload cache, so the job resumes), and --from may read only files from there."""
+        outlives gradio's upload cache, so the job resumes), --from may read only files from there, and options
+        naming model files (model, LoRA, VAE, ControlNet, …) only files there or in the models folder."""
         options = dict(options)
         mask = options.get("mask")
         if mask and self.ws.jobs_dir not in Path(mask).resolve().parents:
             options["mask"] = self.ws.keep_upload([mask])
         source = options.get("from_")
-        if isinstance(source, str) and _names_a_file(source):
-            options["from_"] = str(self.ws.inside(source))
+        if isinstance(source, str) and (("\n" not in source and looks_like_path(source)) or _names_a_file(source)):
+            options["from_"] = self.ws.served_file(source, "--from")
+        for key in PATH_OPTIONS:
+            values = options.get(key)
+            for value in values if isinstance(values, (list, tuple)) and key in LIST_OPTIONS else [values]:
+                name = value[0] if isinstance(value, (list, tuple)) and value else value
+                if not isinstance(name, str):
+                    continue
+                if key in ("control_image_dir", "control_model") and "=" in name:
+                    name = name.split("=", 1)[1]
+                elif key == "lora" and name.rpartition(":")[2].replace(".", "", 1).lstrip("-").isdigit():
+                    name = name.rpartition(":")[0]
+                if looks_like_path(name):
+                    self.ws.served_file(name, key.replace("_", "-"))
         return options
 
     # -- preview -------------------------------------------------------------------
@@ -251,7 +299,7 @@ def _seed_buttons() -> tuple[gr.Button, gr.Button]:
 
 def build_app(ws: Workspace) -> gr.Blocks:
     ui = UI(ws)
-    with gr.Blocks(title="rotoscope") as demo:
+    with LocalBlocks(title="rotoscope") as demo:
         gr.Markdown("## rotoscope — a clip in, a stylised animation out\n"
                     "Upload a clip, pick a look, preview seeds on one frame, then run every frame with that seed. "
                     "Everything runs on this machine; jobs are kept in the jobs folder and resume.")
@@ -602,7 +650,7 @@ def _api(ui: UI, buttons, source, mask, options, text, text2, gif, mp4, result, 
 
     @user_errors
     def api_jobs():
-        return [info.__dict__ for info in ui.ws.jobs()]
+        return [ui.ws.public(info) for info in ui.ws.jobs()]
 
     @user_errors
     def api_resume(name, frames, request: gr.Request, progress=gr.Progress()):

@@ -8,6 +8,7 @@ Layout::
     JOBS/<name>/            one job dir each (job.json, source/, frames/, output.gif, …)
     JOBS/.uploads/<sha>/    uploaded sources, kept so a job resumes after a restart
     JOBS/.previews/<id>/    preview grids and converted-clip previews
+    JOBS/.gradio/           gradio's upload and output cache, emptied when the page starts
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _SAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 UPLOADS = ".uploads"
 PREVIEWS = ".previews"
+TEMP = ".gradio"  # gradio's upload cache for the page (server.page_temp_dir)
 # Files a local models folder may hold (a diffusers folder has model_index.json).
 MODEL_SUFFIXES = (".safetensors", ".ckpt")
 
@@ -40,6 +42,14 @@ def check_job_name(name: str) -> str:
             "letter or digit (no '/', '\\' or '..'); every job stays inside the jobs folder."
         )
     return name
+
+
+def looks_like_path(text: str) -> bool:
+    """Does an option value name a place on the server outside the folder it was started in (absolute, ``~``, a
+    drive, or ``..``)? Decided from the text alone, never from the disk; hub ids (org/name) and relative names
+    are not."""
+    text = text.strip()
+    return (text.startswith(("/", "~", "\\")) or "\\" in text or ".." in text or text[1:3] in (":\\", ":/"))
 
 
 def safe_filename(name: str, default: str = "upload") -> str:
@@ -94,6 +104,32 @@ class Workspace:
         if resolved != self.jobs_dir and self.jobs_dir not in resolved.parents:
             raise OptionError(f"{path} is outside the jobs folder {self.jobs_dir}; only files there can be used.")
         return resolved
+
+    def served_file(self, path: str, what: str) -> str:
+        """A file an option names over the page or its API: only in the jobs folder or the models folder.
+
+        The message is the same whether ``path`` exists or not, so the answer tells nothing about the server's disk.
+        """
+        resolved = Path(path).expanduser().resolve()
+        roots = [self.jobs_dir] + ([self.models_dir] if self.models_dir else [])
+        if not any(resolved == root or root in resolved.parents for root in roots):
+            where = "the jobs folder or the models folder" if self.models_dir else "the jobs folder"
+            raise OptionError(f"{what} {path!r} is not in {where}; over the page and its API only files there can be "
+                              "used (upload it, or start the page with --models-dir).")
+        return str(resolved)
+
+    def relative(self, path: str | Path) -> str:
+        """A path as the API shows it: relative to the jobs folder (never the server's absolute path)."""
+        if not path:
+            return ""
+        resolved = Path(path).resolve()
+        if resolved == self.jobs_dir or self.jobs_dir in resolved.parents:
+            return resolved.relative_to(self.jobs_dir).as_posix()
+        return Path(path).name
+
+    def public(self, info: JobInfo) -> dict:
+        """A past run as the HTTP API's /jobs returns it: file names relative to the jobs folder."""
+        return info.__dict__ | {"source": self.relative(info.source), "outputs": [self.relative(p) for p in info.outputs]}
 
     def scratch(self, kind: str = PREVIEWS) -> Path:
         path = self.jobs_dir / kind / f"{time.strftime('%Y%m%d-%H%M%S')}-{hashlib.sha1(str(time.perf_counter_ns()).encode()).hexdigest()[:6]}"
