@@ -42,9 +42,9 @@ def test_rotoscope_is_the_worktree():
 
 def test_constructor_reads_scripts_and_lists(server):
     c = client(server)
-    assert c.has_controlnet is False  # no ControlNet script listed yet: the client sends no stale units
+    assert c.has_controlnet is True and c.has_animatediff is True  # so the client resets stale units each call
     assert "Euler a" in c.util_get_sampler_names()
-    assert c.get_scripts() == {"txt2img": [], "img2img": []}
+    assert c.get_scripts()["txt2img"] == ["controlnet", "controlnet m2m", "animatediff"]
     assert [m["title"] for m in c.get_sd_models()] == ["tiny", "mini"]
     assert c.get_progress()["progress"] == 0 and c.get_progress()["state"]["job_count"] == 0
 

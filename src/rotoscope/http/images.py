@@ -80,3 +80,10 @@ def encode_png(path: Path, parameters: str) -> str:
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", pnginfo=info)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def png_base64(pixels) -> str:
+    """An RGB array (a control map) as raw base64 PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
