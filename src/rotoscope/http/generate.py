@@ -102,14 +102,15 @@ def generate(server: Server, body: dict, *, txt2img: bool) -> dict:
         control_options, maps = controlnet.prepare(units, init, folder)
         options.update(control_options)
         source = save_input(init, folder / "init.png") if init is not None else None
-        return _run(server, body, options, source, checkpoint, look, (count, units, maps), folder)
+        return _run(server, body, options, source, checkpoint, look, count, (units, maps), folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run(server: Server, body: dict, options: dict, source: Path | None, checkpoint: Checkpoint, look: dict,
-         what: tuple, folder: Path) -> dict:
-    count, units, maps = what
+         count: int, control: tuple[list, list], folder: Path) -> dict:
+    """``count`` images, one facade call each; ``control``: the ControlNet units and their maps."""
+    units, maps = control
     paths, seeds = [], []
     with server.generation.running(count, int(look.get("steps") or 20)) as generation:
         for i, seed in enumerate(_seeds(look, count)):
