@@ -22,7 +22,7 @@ from .. import api
 from .errors import ApiError
 from .images import save_input
 
-FORMATS = ("GIF", "MP4", "PNG", "WEBP", "WEBM", "TXT", "FRAME")
+SAVED = {"GIF", "MP4", "PNG", "WEBP", "WEBM"}  # the extension's saving formats (TXT, Frame are extras)
 
 
 def read(scripts: dict) -> dict | None:
@@ -38,13 +38,14 @@ def read(scripts: dict) -> dict | None:
                                 "the video-job API for a clip")
     try:
         length, fps = int(raw.get("video_length") or 0), float(raw.get("fps") or 8)
-        context, overlap = int(raw.get("batch_size") or 16), int(raw.get("overlap", -1) if raw.get("overlap") is not None else -1)
+        context = int(raw.get("batch_size") or 16)
+        overlap = int(-1 if raw.get("overlap") is None else raw["overlap"])
     except (TypeError, ValueError):
         raise ApiError(422, "animatediff: video_length, fps, batch_size and overlap must be numbers") from None
     if length < 0 or fps <= 0:
         raise ApiError(422, "Video length and FPS should be positive.")
     formats = [str(f).upper() for f in (raw.get("format") or ["GIF"])]
-    if not set(formats) & {"GIF", "MP4", "PNG", "WEBP", "WEBM"}:
+    if not set(formats) & SAVED:
         raise ApiError(422, "At least one saving format should be selected.")
     return {"frames": length or context, "fps": fps, "context_length": context,
             "context_overlap": overlap if overlap >= 0 else context // 4}
