@@ -274,3 +274,35 @@ def probe(source: str | Path) -> "ProbeInfo":
 
 __all__ = ["Cancelled", "sampler_names", "txt2img", "build_spec", "choices", "convert", "convert_options", "default_output", "job_folder", "job_spec", "jobs_root",
            "mask_overlay", "model_choices", "option", "output_formats", "parse_size", "preset_look", "run_spec", "source_frame", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]
+
+
+# --- http: controlnet ---
+def control_modules() -> dict[str, str | None]:
+    """The ControlNet extension's module names served (``canny``, ``tile_resample``, ``depth_midas``, …) → our
+    control type; ``"none"`` → None (the image given is the control map)."""
+    from .stylize.control import WEBUI_MODULES
+
+    return dict(WEBUI_MODULES)
+
+
+def control_models() -> dict[str, str]:
+    """The ControlNet model names a client may ask for (``control_v11p_sd15_canny``, …) → their control type; the
+    model that serves each is the type's default (the tiny ControlNet with the tiny model)."""
+    from .models.controlnet import DEFAULT_CONTROLNETS
+
+    return {hub.split("/")[-1]: kind for kind, hub in DEFAULT_CONTROLNETS.items()}
+
+
+def control_map(image, kind: str):
+    """The control map of ``kind`` (canny, tile, depth, softedge) for an RGB array, at its size; ModelError when the
+    annotator's weights are not here."""
+    from .stylize.control import load_annotator
+
+    return load_annotator(kind)(image)
+
+
+def pipeline_cache_stats() -> dict[str, int]:
+    """Pipelines loaded and reused by preview / txt2img (``builds``, ``hits``, ``kept``)."""
+    from .stylize.factory import PIPELINES
+
+    return PIPELINES.stats()

@@ -42,9 +42,9 @@ def test_rotoscope_is_the_worktree():
 
 def test_constructor_reads_scripts_and_lists(server):
     c = client(server)
-    assert c.has_controlnet is False  # no ControlNet script listed yet: the client sends no stale units
+    assert c.has_controlnet is True and c.has_animatediff is True  # so the client resets stale units each call
     assert "Euler a" in c.util_get_sampler_names()
-    assert c.get_scripts() == {"txt2img": [], "img2img": []}
+    assert c.get_scripts()["txt2img"] == ["controlnet", "controlnet m2m", "animatediff"]
     assert [m["title"] for m in c.get_sd_models()] == ["tiny", "mini"]
     assert c.get_progress()["progress"] == 0 and c.get_progress()["state"]["job_count"] == 0
 
@@ -102,20 +102,56 @@ def test_set_model_switches_the_model(server):
     assert c.util_get_current_model() == "tiny"
 
 
-def test_interrupt_stops_a_running_generation(server):
-    c = client(server)
+def _start(c: webuiapi.WebUIApi, **kwargs) -> tuple[threading.Thread, dict]:
     answer: dict = {}
-    many = dict(LOOK, steps=150)
-    worker = threading.Thread(target=lambda: answer.update(r=c.txt2img(width=64, height=64, n_iter=16, **many)))
+    worker = threading.Thread(target=lambda: answer.update(r=c.txt2img(width=64, height=64, **kwargs)))
     worker.start()
-    while c.get_progress()["state"]["job_count"] == 0:
+    return worker, answer
+
+
+def _wait(c: webuiapi.WebUIApi, worker: threading.Thread, job_no: int, step: int, seen: list | None = None) -> dict:
+    """Polls /progress until image ``job_no`` has run ``step`` denoising steps (no time is asserted)."""
+    while True:
+        assert worker.is_alive(), f"the request ended before image {job_no} reached step {step}"
+        p = c.get_progress()
+        if seen is not None and p["state"]["job_count"]:
+            seen.append(p)
+        if p["state"]["job_no"] == job_no and p["state"]["sampling_step"] >= step:
+            return p
         time.sleep(0.05)
+
+
+def test_interrupt_stops_a_running_generation_within_one_step(server):
+    c = client(server)
+    worker, answer = _start(c, n_iter=16, **dict(LOOK, steps=150))
+    _wait(c, worker, 0, 3)
     assert c.interrupt() == {}
     worker.join()
-    result = answer["r"]
-    assert result.info["interrupted"] is True and len(result.images) < 16
+    info = answer["r"].info
+    assert info["interrupted"] is True and len(answer["r"].images) == 0  # the first image was stopped mid-way
+    assert info["steps_run_at_interrupt"] >= 3
+    assert info["steps_run"] - info["steps_run_at_interrupt"] <= 1  # the UNet ran at most the step in progress
     c.util_wait_for_ready(check_interval=0.1)  # returns: idle is progress 0 and job_count 0
+    assert c.get_progress()["progress"] == 0 and c.get_progress()["state"]["job_count"] == 0
     assert list((server.jobs_dir / "api").iterdir()) == []  # the request's working folder is gone
+
+
+def test_skip_drops_the_current_image_and_progress_counts_steps(server):
+    """/skip abandons image 0 and the request goes on (seeds 4, 5 answered); /progress follows the steps."""
+    c = client(server)
+    seen: list = []
+    worker, answer = _start(c, n_iter=3, **dict(LOOK, steps=30))
+    first = _wait(c, worker, 0, 2, seen)
+    assert c.skip() == {}
+    second = _wait(c, worker, 1, 2, seen)
+    worker.join()
+    result = answer["r"]
+    assert result.info["interrupted"] is False and result.info["all_seeds"] == [4, 5] and len(result.images) == 2
+    assert first["state"]["job_count"] == 3 and first["state"]["sampling_steps"] == 30
+    assert 0 < first["progress"] < 1 / 3 < second["progress"] < 2 / 3
+    states = [(p["state"]["job_no"], p["state"]["sampling_step"]) for p in seen]
+    assert states == sorted(states) and all(0 <= p["progress"] <= 1 and p["eta_relative"] >= 0 for p in seen)
+    assert c.get_progress()["progress"] == 0 and c.get_progress()["state"]["job_count"] == 0
 
 
 def test_unknown_fields_and_nulls_are_accepted(server):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import errors, sdapi
+from . import controlnet, errors, sdapi
 from .config import ServeConfig
 from .guard import Guard
 from .server_state import Server
@@ -17,6 +17,7 @@ def create_app(config: ServeConfig, model: str = "tiny") -> Guard:
     app = FastAPI(title="rotoscope A1111-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
     errors.install(app)
     app.include_router(sdapi.router(server))
+    app.include_router(controlnet.router(config.max_pixels))
     return Guard(app, credentials=config.credentials, max_request=config.max_request)
 
 
@@ -26,3 +27,22 @@ def serve(config: ServeConfig, model: str = "tiny") -> None:
     app = create_app(config, model)
     print(f"rotoscope API on http://{config.bind}:{config.port}/sdapi/v1", flush=True)
     uvicorn.run(app, host=config.bind, port=config.port, log_level="warning", access_log=False)
+
+
+def serve_in_thread(config: ServeConfig, model: str = "tiny"):
+    """The server in a thread of this process (the bench, and tests that read this process's pipeline counters);
+    returns the uvicorn server once it answers: ``server.should_exit = True`` stops it."""
+    import threading
+    import time
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(create_app(config, model), host=config.bind, port=config.port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:  # until it listens (or its thread died)
+        if not thread.is_alive():
+            raise RuntimeError(f"the API server on port {config.port} did not start")
+        time.sleep(0.05)
+    return server

@@ -12,7 +12,9 @@ import binascii
 import io
 import json
 import re
+import struct
 import warnings
+import zlib
 from pathlib import Path
 
 from PIL import Image
@@ -53,7 +55,7 @@ def decode_image(text: object, field: str, max_pixels: int) -> Image.Image:
 def save_input(image: Image.Image, path: Path) -> Path:
     """Written as PNG (RGBA kept: the mask reader takes a transparent mask's alpha, as the web UI does)."""
     keep = image if image.mode in ("RGB", "RGBA", "L", "LA") else image.convert("RGBA" if "transparency" in image.info else "RGB")
-    keep.save(path, format="PNG")
+    keep.save(path, format="PNG", compress_level=1)  # a working file, read once: speed over size
     return path
 
 
@@ -71,12 +73,39 @@ def infotext_of(path: Path, model: str, title: str) -> str:
 
 
 def encode_png(path: Path, parameters: str) -> str:
-    """A PNG as raw base64 with ``parameters`` in its "parameters" chunk (pixels as written)."""
-    from PIL import PngImagePlugin
+    """A PNG as raw base64 with ``parameters`` in its "parameters" chunk: the file's chunks as written (pixels
+    not decoded nor compressed again), its old "parameters" text chunk replaced by the new one."""
+    data = path.read_bytes()
+    if data[:8] != _PNG_SIGNATURE:
+        raise ValueError(f"{path} is not a PNG")
+    chunks, at, written = [], 8, False
+    while at < len(data):
+        length = struct.unpack(">I", data[at:at + 4])[0]
+        kind, body = data[at + 4:at + 8], data[at + 8:at + 8 + length]
+        end = at + 12 + length
+        if kind in (b"IDAT", b"IEND") and not written:  # before the pixels: readers see it without decoding them
+            chunks.append(_text_chunk(parameters))
+            written = True
+        if not (kind in (b"tEXt", b"iTXt", b"zTXt") and body.split(b"\0", 1)[0] == b"parameters"):
+            chunks.append(data[at:end])
+        at = end
+    return base64.b64encode(_PNG_SIGNATURE + b"".join(chunks)).decode("ascii")
 
-    with Image.open(path) as image:
-        info = PngImagePlugin.PngInfo()
-        info.add_text("parameters", parameters)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", pnginfo=info)
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _text_chunk(text: str) -> bytes:
+    """A tEXt chunk (Latin-1 text), else an uncompressed iTXt (UTF-8), as PIL's PngInfo writes them."""
+    try:
+        kind, body = b"tEXt", b"parameters\0" + text.encode("latin-1")
+    except UnicodeEncodeError:
+        kind, body = b"iTXt", b"parameters\0\0\0\0\0" + text.encode("utf-8")
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def png_base64(pixels) -> str:
+    """An RGB array (a control map) as raw base64 PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -36,13 +36,12 @@ def router(server: Server) -> APIRouter:
 
     @r.post("/interrupt")
     async def interrupt() -> dict:
-        server.generation.cancel.set()
+        server.generation.interrupt()  # the request stops within one denoising step
         return {}
 
     @r.post("/skip")
     async def skip() -> dict:
-        # one image per model call here: skipping the current image stops the request as interrupt does
-        server.generation.cancel.set()
+        server.generation.skip()  # the image being made stops; the request goes on with the next
         return {}
 
     @r.get("/options")
@@ -77,6 +76,8 @@ def router(server: Server) -> APIRouter:
 
     @r.get("/scripts")
     async def scripts() -> dict:
-        return {"txt2img": [], "img2img": []}
+        # "controlnet m2m" is what webuiapi looks for before it sends ControlNet units (and resets stale ones)
+        served = ["controlnet", "controlnet m2m", "animatediff"]
+        return {"txt2img": list(served), "img2img": list(served)}
 
     return r

@@ -105,7 +105,8 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
         masks = [mask]
     tiles: list[PreviewTile] = []
     rows = []
-    stylizer = build_stylizer(spec.model, spec.style, spec.mask, control=spec.control, cancel=cancel)  # loaded once for every tile
+    # loaded once for every tile, and kept for the next preview with the same model (stylize/factory.py PIPELINES)
+    stylizer = build_stylizer(spec.model, spec.style, spec.mask, control=spec.control, cancel=cancel, cache=True)
     units = getattr(stylizer, "control", None)
     controls = units.annotate(image, frame) if units is not None else []  # shown beside the tiles
     for strength in strengths:

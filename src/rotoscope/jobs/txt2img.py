@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 from ..media.encode import save_png
-from ..models.loader import load_pipeline
 from ..models.samplers import make_scheduler
-from ..progress import check_cancel
+from ..progress import after_step, check_cancel
+from ..stylize.factory import cached_pipeline
 from .infotext import format_infotext
 from .preview import PreviewTile
 from .spec import JobSpec
@@ -35,14 +35,14 @@ def txt2img(spec: JobSpec, seeds: list[int], output: Path, *, cancel: threading.
 
     style = spec.style
     size = (style.width or DEFAULT_SIZE, style.height or DEFAULT_SIZE)
-    base = load_pipeline(spec.model, kind="img2img")
+    base = cached_pipeline(spec.model, "img2img")  # kept for the next call with the same model
     pipe = AutoPipelineForText2Image.from_pipe(base.pipe)
     pipe.scheduler = make_scheduler(style.sampler, pipe.scheduler.config, spacing=style.timestep_spacing)
     pipe.set_progress_bar_config(disable=True)
     kwargs = {} if base.family == "sdxl" else {"clip_skip": (style.clip_skip - 1) or None}
 
     def stop_if_cancelled(pipe, step: int, timestep, tensors: dict) -> dict:
-        check_cancel(cancel)
+        after_step(cancel, step + 1, pipe.num_timesteps)
         return {}
 
     output.parent.mkdir(parents=True, exist_ok=True)

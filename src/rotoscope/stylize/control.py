@@ -42,6 +42,10 @@ ANNOTATOR_FILES = {
     "depth": "depth/ (a transformers depth-estimation folder: Intel/dpt-hybrid-midas or LiheYoung/depth-anything-small-hf)",
     "softedge": "ControlNetHED.pth (lllyasviel/Annotators)",
 }
+#: the web UI ControlNet extension's module (preprocessor) names served here → our type; "none": the image given is
+#: the control map itself (precomputed), its type then comes from the model
+WEBUI_MODULES = {"none": None, "canny": "canny", "tile_resample": "tile", "depth_midas": "depth", "depth_anything": "depth",
+                 "softedge_hed": "softedge"}
 _SPEC_RE = re.compile(r"^(?P<type>[a-z]+)(?::(?P<weight>[^:]+))?(?::(?P<start>[^:-]+)-(?P<end>[^:]+))?$")
 
 

@@ -7,7 +7,11 @@ object afterwards (per-step work goes through diffusers' ``callback_on_step_end`
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
+from collections import OrderedDict
+from pathlib import Path
 
 from ..models.options import ModelOptions
 from .base import Stylizer
@@ -22,14 +26,66 @@ def is_classic(model: str) -> bool:
     return model.startswith("classic:")
 
 
+class PipelineCache:
+    """The last few pipelines loaded (the model options and pipeline kind, plus the ControlNets), for callers that
+    make one image after another with the same model (preview, txt2img: the HTTP face, the web page's preview).
+
+    What is kept is never changed afterwards: each stylizer builds its own pipeline from the kept components
+    (``pipeline_with``). Jobs do not use it (cross-frame attention installs processors on the UNet).
+    ``builds`` and ``hits`` count loads and reuses, so a test can tell a reload without a clock."""
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, object] = OrderedDict()
+        self.builds = 0
+        self.hits = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: str, build):
+        with self.lock:  # one build at a time: two requests for the same model load it once
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                self.hits += 1
+                return self.entries[key]
+            value = build()
+            self.builds += 1
+            self.entries[key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+            return value
+
+    def stats(self) -> dict[str, int]:
+        return {"builds": self.builds, "hits": self.hits, "kept": len(self.entries)}
+
+
+PIPELINES = PipelineCache(2)
+
+
+def _model_key(model: ModelOptions, kind: str, control=None) -> str:
+    values = dataclasses.asdict(model)
+    path = Path(model.model).expanduser()
+    stamp = path.stat().st_mtime_ns if path.exists() else None  # a file replaced on disk is loaded again
+    units = [(u.type, u.model) for u in control or []]
+    return json.dumps([values, kind, stamp, units], sort_keys=True, default=str)
+
+
+def cached_pipeline(model: ModelOptions, kind: str = "img2img"):
+    """``load_pipeline(model, kind)``, kept in :data:`PIPELINES` for the next call with the same options."""
+    from ..models.loader import load_pipeline
+
+    return PIPELINES.get(_model_key(model, kind), lambda: load_pipeline(model, kind=kind))
+
+
 def build_stylizer(model: ModelOptions, style: StyleOptions, mask: "MaskOptions | None" = None, *,
-                   method: str = "gif2gif", video=None, control=None, cancel: threading.Event | None = None) -> Stylizer:
+                   method: str = "gif2gif", video=None, control=None, cancel: threading.Event | None = None,
+                   cache: bool = False) -> Stylizer:
     """Load the model once for the whole job and build its Stylizer.
 
     With an active ``mask``, the inpaint stylizer; with ``control`` (stylize/control.py ControlOptions units),
     the ControlNet variant of the img2img / inpaint pipeline; for ``method`` animatediff / img2vid, their video
     stylizer (stylize/video.py, ``video``: VideoOptions). ``cancel``: when it is set, the stylizer raises
-    ``Cancelled`` within one denoising step (checked by the pipeline's step callback).
+    ``Cancelled`` within one denoising step (checked by the pipeline's step callback). ``cache``: take the
+    pipeline (and ControlNet pipeline) from :data:`PIPELINES` (img2img / inpaint only).
     """
     if control and (is_classic(model.model) or method in VIDEO_METHODS):
         from ..errors import OptionError
@@ -53,14 +109,18 @@ def build_stylizer(model: ModelOptions, style: StyleOptions, mask: "MaskOptions 
         return classic
     from ..models.loader import load_pipeline
 
-    loaded = load_pipeline(model, kind="inpaint" if inpaint else "img2img")
+    kind = "inpaint" if inpaint else "img2img"
+    loaded = cached_pipeline(model, kind) if cache else load_pipeline(model, kind=kind)
     units, pipe = None, None
     if control:
         from ..models.controlnet import controlnet_pipeline
         from .control import ControlUnits
 
         units = ControlUnits(control)  # annotators first: a missing one fails before the ControlNets load
-        pipe = controlnet_pipeline(loaded, control, model)
+        if cache:
+            pipe = PIPELINES.get(_model_key(model, kind, control), lambda: controlnet_pipeline(loaded, control, model))
+        else:
+            pipe = controlnet_pipeline(loaded, control, model)
     if inpaint:
         from .inpaint import DiffusersInpaint
 

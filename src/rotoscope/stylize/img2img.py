@@ -14,7 +14,7 @@ from ..models.loader import LoadedModel
 from ..models.samplers import make_scheduler
 from ..models.speed import StepCachedUNet, pipeline_with
 from ..notices import notice
-from ..progress import check_cancel
+from ..progress import after_step, check_cancel
 from .options import StyleOptions
 from .resize import processing_size
 from .speed import FrameReuse, note_schedule
@@ -149,7 +149,7 @@ class DiffusersImg2Img:
         return {"callback_on_step_end": self._check_cancel_after_step}
 
     def _check_cancel_after_step(self, pipe, step: int, timestep, tensors: dict) -> dict:
-        check_cancel(self.cancel)
+        after_step(self.cancel, step + 1, pipe.num_timesteps)
         return {}  # no tensor changed
 
     def _control_kwargs(self, frames, indices, control) -> dict:

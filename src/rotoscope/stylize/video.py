@@ -21,7 +21,7 @@ from .video_options import VideoOptions
 from ..models.loader import LoadedModel
 from ..models.options import ModelOptions
 from ..models.samplers import make_scheduler
-from ..progress import check_cancel
+from ..progress import after_step, check_cancel
 from .options import StyleOptions
 from .resize import processing_size
 
@@ -180,7 +180,7 @@ class AnimateDiffStylizer:
             pinned = sorted(anchors)
 
             def pin(_pipe, i, _t, tensors):
-                check_cancel(self.cancel)  # stops the window within one step
+                after_step(self.cancel, i + 1, len(timesteps))  # stops the window within one step
                 latents = tensors["latents"]
                 if pinned:
                     if i + 1 < len(timesteps):
@@ -218,7 +218,7 @@ class StableVideoStylizer:
         self.size: tuple[int, int] | None = None
 
     def _check_cancel_after_step(self, pipe, step: int, timestep, tensors: dict) -> dict:
-        check_cancel(self.cancel)
+        after_step(self.cancel, step + 1, pipe.num_timesteps)
         return {}  # no tensor changed
 
     def stylize(self, frames, *, seed, strength=None, indices=None, init=None, mask=None, control=None):
