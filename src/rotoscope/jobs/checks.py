@@ -109,6 +109,8 @@ def check_output(path: str | Path, *, overwrite: bool, source: str = "", what: s
         else:
             _check_creatable(target, what)
         return
+    if target.exists() and not overwrite and what != "-o":  # prepare_output's message names -o
+        raise OutputError(f"{target} already exists; pass --overwrite to replace it, or choose another {what}.")
     if target.parent.is_dir():
         prepare_output(target, overwrite=overwrite)  # the folder exists: this only checks
     else:
