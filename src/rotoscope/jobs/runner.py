@@ -138,7 +138,6 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
     check_outputs([(p, o.overwrite) for p, o in targets], spec.source)
     identity = source_identity(spec.source)
     with job.lock():
-        job.drop_unreadable()
         base = None  # a redo keeps the job's own settings as its base; the frames it redoes are recorded apart
         if frames is not None and job.exists():
             recorded = job.read_spec()
@@ -148,6 +147,7 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
                     spec = replace(recorded, output=spec.output)
         spec = _reconcile(job, spec, redo=frames is not None, overwrite=overwrite, identity=identity, base=base)
         base = base or spec
+        job.drop_unreadable()  # a frame file cut short (a power cut) counts as missing
         if fix_spec.style.seed == -1:
             fix_spec = replace(fix_spec, style=replace(fix_spec.style, seed=spec.style.seed))
         # Load the model before decoding (a missing or unreachable model fails
