@@ -234,3 +234,15 @@ def test_a_job_folder_copied_with_its_frames_is_its_own(clip8, tmp_path):
     api.stylize(clip8, tmp_path / "out.gif", job_dir=job, **LOOK)
     shutil.copytree(job, tmp_path / "copy")
     assert api.stylize(clip8, tmp_path / "out2.gif", job_dir=tmp_path / "copy", **LOOK).frames_computed == 0
+
+
+def test_redone_frames_in_the_infotext_are_ranges_the_reader_skips():
+    from rotoscope.jobs.infotext import apply_infotext, format_infotext, parse_infotext, with_redone
+    from rotoscope.jobs.spec import JobSpec
+
+    base = format_infotext(JobSpec(source="x.mp4"), seed=1, size=(64, 48))
+    text = with_redone(base, [2, 3, 4, 7])
+    assert text == base + ', Redone frames: "2-4,7 (see job.json)"'
+    assert parse_infotext(text)[2]["Redone frames"] == "2-4,7 (see job.json)"
+    assert apply_infotext(JobSpec(source="y.mp4"), text) == apply_infotext(JobSpec(source="y.mp4"), base)  # --from
+    assert with_redone(base, []) == base
