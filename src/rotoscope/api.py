@@ -150,18 +150,22 @@ def keys(source: str | Path, sheet: str | Path = "out/keys.png", **options: Any)
 
     options.setdefault("method", "keyframes")
     spec = build_spec(source, **options)
-    return keys_of_clip(str(source), spec.media, spec.keys, Path(sheet))
+    return keys_of_clip(str(source), spec.media, spec.keys, Path(sheet), overwrite=spec.output.overwrite)
 
 
 def score(output: str | Path, source: str | Path, *, flow: str = "dis", clip_model: str | None = None,
           plot: str | Path | None = None, clip: bool = True, **media: Any):
     """Flicker of a stylised clip: warp error along the source's flow, SSIM/PSNR to source, CLIP consistency
-    (``clip=False`` skips CLIP). A job's ``frames/`` against its ``source/`` folder pair exactly."""
+    (``clip=False`` skips CLIP). A job's ``frames/`` against its ``source/`` folder pair exactly. ``plot``
+    replaces an existing file only with ``overwrite=True``."""
+    from .jobs.checks import check_output
     from .jobs.table import lookup
     from .metrics import plot_score, score_clip
 
     lookup("flow").check(flow)
     spec = build_spec(source, **media)
+    if plot is not None:
+        check_output(plot, overwrite=spec.output.overwrite, source=str(source), what="--plot")
     result = score_clip(str(output), str(source), source_media=spec.media, flow=flow, clip=clip,
                         clip_model=clip_model)
     if plot is not None:

@@ -14,7 +14,7 @@ def test_keys_auto_prints_the_cut_as_json_and_writes_a_sheet(cli, tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["keys"] == [0, CUT] and data["cuts"] == [CUT] and sheet.exists()
-    every = cli("keys", folder, "--keys", "every:15", "--max-frames", "31", "--sheet", sheet)
+    every = cli("keys", folder, "--keys", "every:15", "--max-frames", "31", "--sheet", sheet, "--overwrite")
     assert every.exit_code == 0 and "3 keys: 0, 15, 30" in every.stdout
 
 

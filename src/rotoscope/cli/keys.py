@@ -34,7 +34,8 @@ def keys(source: str, sheet: Path = Path("out/keys.png"), as_json: bool = False,
 def keys_options():
     from ..api import options_table
 
-    return [o for o in options_table() if o.panel == "Media" or (o.panel == "Keyframes" and o.key not in ("plate", "refine", "key_color_match"))]
+    return [o for o in options_table() if o.panel == "Media" or o.key == "overwrite"  # --overwrite: the sheet may replace a file
+            or (o.panel == "Keyframes" and o.key not in ("plate", "refine", "key_color_match"))]
 
 
 def register(app: typer.Typer) -> None:

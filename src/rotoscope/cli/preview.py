@@ -39,7 +39,8 @@ def preview(source: str, frame: int = 0, seeds: int = 4, strengths: str | None =
 def preview_options():
     from ..api import options_table
 
-    return [o for o in options_table() if o.panel not in SKIPPED_PANELS and o.key not in SKIPPED]
+    # --overwrite (the grid and tiles may replace files) is the one output option a preview takes
+    return [o for o in options_table() if (o.panel not in SKIPPED_PANELS or o.key == "overwrite") and o.key not in SKIPPED]
 
 
 def register(app: typer.Typer) -> None:

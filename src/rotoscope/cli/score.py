@@ -62,5 +62,5 @@ def register(app: typer.Typer) -> None:
               own("plot", Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG of the warp error per frame (where it flickers).")]),
               own("clip_model", Annotated[Optional[str], typer.Option("--clip-model", help="Local CLIP folder for CLIP frame consistency (else $ROTOSCOPE_CLIP, else the Hub cache).")]),
               own("as_json", Json, False)]
-    options = [option(name) for name in MEDIA]
+    options = [option(name) for name in (*MEDIA, "overwrite")]  # --overwrite: --plot may replace a file
     app.command(name="score", help=HELP, cls=Command)(friendly(command(score, options, params)))

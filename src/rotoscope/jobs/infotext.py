@@ -89,6 +89,21 @@ def format_infotext(spec: JobSpec, *, seed: int, size: tuple[int, int] | None = 
     return "\n".join(lines)
 
 
+def with_redone(infotext: str, frames: list[int]) -> str:
+    """An animated output's infotext: the job's own settings, and which frames were made with others
+    (their settings are in job.json), e.g. ``Redone frames: "2-3,7 (see job.json)"``."""
+    if not frames:
+        return infotext
+    runs: list[list[int]] = []
+    for i in frames:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    shown = ",".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
+    return f"{infotext}, Redone frames: {_quote(shown + ' (see job.json)')}"
+
+
 def _installed() -> bool:
     try:
         metadata.version("rotoscope")

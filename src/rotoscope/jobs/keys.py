@@ -17,6 +17,7 @@ from ..media.atomic import write_bytes_atomic
 from ..media.decode import iter_frames
 from ..media.options import MediaOptions
 from ..methods.keys import MEASURE_WIDTH, KeyOptions, KeySelection, parse_keys, select_keys
+from .checks import check_output
 from .store import JobDir
 
 
@@ -25,9 +26,13 @@ def job_keys(job: JobDir, count: int, options: KeyOptions) -> KeySelection:
     return select_keys((job.source_image(i) for i in range(count)), count, options)
 
 
-def keys_of_clip(source: str, media: MediaOptions, options: KeyOptions, sheet: Path | None = None) -> KeySelection:
-    """``rotoscope keys``: decode the clip (streamed), choose its keys, write the contact sheet."""
+def keys_of_clip(source: str, media: MediaOptions, options: KeyOptions, sheet: Path | None = None, *,
+                 overwrite: bool = False) -> KeySelection:
+    """``rotoscope keys``: decode the clip (streamed), choose its keys, write the contact sheet (an existing
+    file is replaced only with ``overwrite``; checked before anything is decoded)."""
     options.validate()
+    if sheet is not None:
+        check_output(sheet, overwrite=overwrite, source=source, what="--sheet")
     mode, _ = parse_keys(options.keys)
     kept: dict[int, np.ndarray] = {}  # thumbnails only: memory stays flat however long the clip
     count = 0

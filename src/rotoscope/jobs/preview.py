@@ -21,6 +21,7 @@ from ..media.encode import save_png
 from ..media.options import MediaOptions
 from ..stylize.factory import build_stylizer
 from ..stylize.options import MAX_SEED
+from .checks import check_output
 from .infotext import format_infotext
 from .spec import JobSpec
 
@@ -75,7 +76,7 @@ def _mask_overlay(spec: JobSpec, raw: np.ndarray, index: int, output: Path) -> t
         x1, y1, x2, y2 = region
         label = f"only masked crop {x1},{y1}-{x2},{y2} ({x2 - x1}x{y2 - y1} -> {size[0]}x{size[1]})"
         label += "" if opts.inpaint_area == "only-masked" else "; area: whole picture"
-    path = output.with_name(f"{output.stem}-mask.png")
+    path = _overlay_path(output)
     save_png(path, mask_overlay(raw, mask, blurred, region, label))
     return mask, path
 
@@ -98,6 +99,12 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
     if seed_list is None:
         first = spec.style.seed if spec.style.seed != -1 else random.randint(0, MAX_SEED)
         seed_list = [(first + i) % (MAX_SEED + 1) for i in range(seeds)]
+    # every file the preview writes, checked before the model is loaded: none replaces a file without --overwrite
+    files = [output, *(_tile_path(output, seed, s) for s in strengths for seed in seed_list)]
+    if spec.mask.active:
+        files.append(_overlay_path(output))
+    for path in files:
+        check_output(path, overwrite=spec.output.overwrite, source=spec.source)
     output.parent.mkdir(parents=True, exist_ok=True)
     masks, overlay = None, None
     if spec.mask.active:
@@ -116,7 +123,7 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
         for seed in seed_list:
             (result,) = stylizer.stylize([image], seed=seed, indices=[frame], mask=masks)
             tile_spec = replace(spec, style=replace(style, seed=seed))
-            path = output.with_name(f"{output.stem}-seed{seed}-s{strength:g}.png")
+            path = _tile_path(output, seed, strength)
             save_png(path, result, format_infotext(tile_spec, seed=seed, size=(result.shape[1], result.shape[0])))
             tiles.append(PreviewTile(seed, strength, path))
             row.append((result, f"seed {seed}  strength {strength:g}"))
@@ -129,6 +136,14 @@ def preview(spec: JobSpec, *, frame: int, seeds: int = 4, strengths: list[float]
     grid = _grid(rows)
     save_png(output, grid)
     return PreviewResult(output, tiles, overlay)
+
+
+def _tile_path(output: Path, seed: int, strength: float) -> Path:
+    return output.with_name(f"{output.stem}-seed{seed}-s{strength:g}.png")
+
+
+def _overlay_path(output: Path) -> Path:
+    return output.with_name(f"{output.stem}-mask.png")
 
 
 def _grid(rows: list[list[tuple[np.ndarray, str]]]) -> np.ndarray:

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ from ..media.atomic import check_outputs
 from ..media.convert import audio_span
 from ..media.encode import Outputs, open_writer
 from ..media.fit import fit_gif
-from ..media.options import output_format
+from ..media.options import OutputOptions, output_format
 from ..methods import get_method
 from ..methods.base import MethodContext
 from ..methods.catalog import Capabilities, Prepares, Redo, Sources, Timeline, capabilities
@@ -34,9 +34,10 @@ from ..progress import NullProgress, Progress, check_cancel
 from ..stylize.factory import build_stylizer
 from ..stylize.options import MAX_SEED
 from ..stylize.resize import processing_size
-from .fixup import run_fixup, with_mask_fields
+from .checks import check_job_folder, source_change, source_identity
+from .fixup import redone_entry, run_fixup, with_mask_fields
 from .frames import parse_frame_range
-from .infotext import format_infotext
+from .infotext import format_infotext, with_redone
 from .keys import job_keys
 from .spec import JobSpec
 from .store import JobDir, Timing
@@ -77,17 +78,29 @@ def default_job_dir(spec: JobSpec, root: Path = JOBS_ROOT) -> Path:
     return root / f"{stem}-{spec.look_key()}"
 
 
-def _reconcile(job: JobDir, spec: JobSpec, redo: bool, overwrite: bool) -> JobSpec:
-    """Settle the spec the job runs with: a resumed job keeps its drawn seed; a changed look needs --frames or --overwrite."""
+def _reconcile(job: JobDir, spec: JobSpec, redo: bool, overwrite: bool, identity: dict | None,
+               base: JobSpec | None = None) -> JobSpec:
+    """Settle the spec the job runs with: a resumed job keeps its drawn seed; a changed look needs --frames or
+    --overwrite; a changed source (by content) needs --overwrite. ``base``: the job's own settings, which
+    job.json keeps when frames are redone with others (default: ``spec``)."""
     if job.exists():
-        recorded = job.read_spec()
+        record = job.read_record()
+        recorded = JobSpec.from_dict(record["spec"])
         if recorded.frames_key() != spec.frames_key():
             if not overwrite:
                 raise JobError(f"job {job.path} was made from other source frames (source or media options differ); use another --job, or --overwrite to start it again.")
             job.clear_outputs()
             _clear_source(job)
-        elif spec.style.seed == -1:
-            spec = replace(spec, style=replace(spec.style, seed=recorded.style.seed))
+        else:
+            change = source_change(record["source_id"], identity) if record.get("source_id") else None
+            if change and (job.timeline() is not None or any(job.frames_dir.glob("*.png"))):
+                if not overwrite:
+                    raise JobError(f"source {spec.source} changed since job {job.path} was made ({change}); pass "
+                                   "--overwrite to start the job again from it, or use a new --job.")
+                job.clear_outputs()
+                _clear_source(job)
+            if spec.style.seed == -1:
+                spec = replace(spec, style=replace(spec.style, seed=recorded.style.seed))
         changed = replace(recorded, output=spec.output).look_key() != spec.look_key()
         # A job with no finished frame (e.g. its model failed to load) takes the new settings freely.
         if changed and not redo and any(job.frames_dir.glob("*.png")):
@@ -98,7 +111,7 @@ def _reconcile(job: JobDir, spec: JobSpec, redo: bool, overwrite: bool) -> JobSp
         seed = random.randint(0, MAX_SEED)
         notice(f"seed drawn: {seed} (pass --seed {seed} to get this look again)")
         spec = replace(spec, style=replace(spec.style, seed=seed))
-    job.write_spec(spec)
+    job.write_spec(base or spec, source_id=identity)
     return spec
 
 
@@ -110,7 +123,6 @@ def _clear_source(job: JobDir) -> None:
 def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = None, overwrite: bool = False,
             progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
     spec.validate()
-    check_outputs(spec.output.outputs, source=spec.source, check_exists=False)  # the source is never an output
     progress = progress or NullProgress()
     caps = capabilities(spec.method)
     method = get_method(spec.method)
@@ -121,12 +133,23 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
     if fix is not None:
         spec = replace(spec, mask=type(fix)())
     job = JobDir(job_dir or default_job_dir(spec))
+    # Every check before any work: a run that fails one creates nothing and prints nothing but its error.
+    check_job_folder(job.path, spec.source)
+    targets = _targets(job, spec, redo=frames is not None or overwrite)
+    check_outputs([p for p, _ in targets], source=spec.source, owned=[_key(p) for p, o in targets if o.overwrite],
+                  prepare=False)
+    identity = source_identity(spec.source)
     with job.lock():
-        if fix is not None and job.exists():
+        base = None  # a redo keeps the job's own settings as its base; the frames it redoes are recorded apart
+        if frames is not None and job.exists():
             recorded = job.read_spec()
             if recorded.frames_key() == spec.frames_key():
-                spec = replace(recorded, output=spec.output)
-        spec = _reconcile(job, spec, redo=frames is not None, overwrite=overwrite)
+                base = recorded
+                if fix is not None:
+                    spec = replace(recorded, output=spec.output)
+        spec = _reconcile(job, spec, redo=frames is not None, overwrite=overwrite, identity=identity, base=base)
+        base = base or spec
+        job.drop_unreadable()  # a frame file cut short (a power cut) counts as missing
         if fix_spec.style.seed == -1:
             fix_spec = replace(fix_spec, style=replace(fix_spec.style, seed=spec.style.seed))
         # Load the model before decoding (a missing or unreachable model fails
@@ -176,17 +199,34 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
                 progress.advance()
                 check_cancel(cancel)
             progress.finish()
+            _record_redone(job, base, spec, todo, infotext)
         if fix is not None:
             run_fixup(job, fix, redo, timeline, stylizer=fixer, seed=fix_spec.style.seed, batch_size=fix_spec.style.batch_size,
-                      infotext=format_infotext(fix_spec, seed=fix_spec.style.seed, size=size), progress=progress, cancel=cancel)
-        outputs = _encode(job, spec, timeline, infotext, progress)
+                      infotext=format_infotext(fix_spec, seed=fix_spec.style.seed, size=size), progress=progress, cancel=cancel,
+                      key=fix_spec.look_key(), spec=fix_spec)
+        base_text = with_mask_fields(format_infotext(base, seed=base.style.seed, size=size), base.mask)
+        base_text = with_redone(base_text, sorted(int(i) for i in job.redone()))
+        outputs = _encode(job, base, timeline, base_text, progress, targets)
     computed = len(set(todo) | set(redo if fix is not None else []))
     keys_generated = frames_propagated = None
     if caps.prepares is Prepares.KEYS:
         keys_generated = len(set(todo) & set(selection.keys)) if selection is not None else 0
         frames_propagated = len(todo) - keys_generated
-    return RunResult(job.path, outputs, spec.style.seed, len(timeline), computed, len(timeline) - computed, infotext,
+    return RunResult(job.path, outputs, spec.style.seed, len(timeline), computed, len(timeline) - computed, base_text,
                      keys_generated=keys_generated, frames_propagated=frames_propagated)
+
+
+def _record_redone(job: JobDir, base: JobSpec, spec: JobSpec, done: list[int], infotext: str) -> None:
+    """Frames stylised with other settings than the job's own are listed in job.json ("redone"), with
+    those settings; a frame stylised again with the job's own settings leaves the list."""
+    redone = job.redone()
+    other = spec.look_key() != base.look_key()
+    for i in done:
+        if other:
+            redone[str(i)] = redone_entry(spec, "redo", infotext)
+        else:
+            redone.pop(str(i), None)
+    job.update(redone=redone or None)
 
 
 def _expand_redo(caps: Capabilities, redo: list[int], job: JobDir, spec: JobSpec,
@@ -243,56 +283,97 @@ def _output_size(spec: JobSpec, width: int, height: int) -> tuple[int, int]:
     return processing_size(width, height, spec.style.width, spec.style.height)
 
 
-def _encode(job: JobDir, spec: JobSpec, timeline, infotext: str, progress: Progress) -> list[Path]:
-    """Encode every output from the finished frames; outputs this job wrote before may be replaced."""
-    output = spec.output
-    paths = output.outputs or [str(job.path / "output.gif")]
-    owned = set(_owned_outputs(job))
+def _targets(job: JobDir, spec: JobSpec, *, redo: bool) -> list[tuple[str, OutputOptions]]:
+    """What this run encodes, each with its encode settings: the outputs given now; on a redo (or
+    --overwrite, or when none is given) also the job's other recorded outputs still on disk, with the
+    settings they were made with. A job's own outputs may be replaced; a user's file only with --overwrite."""
+    recorded = _recorded_outputs(job, spec.output)
+    owned = {path for path, _ in recorded}
+    given = [(p, replace(spec.output, outputs=[p], overwrite=spec.output.overwrite or _key(p) in owned))
+             for p in spec.output.outputs]
+    present = [(p, replace(o, outputs=[p], overwrite=True)) for p, o in recorded if Path(p).exists()]
+    keys = {_key(p) for p, _ in given}
+    if redo or not given:
+        given += [(p, o) for p, o in present if p not in keys]
+    if not given:
+        default = str(job.path / "output.gif")
+        given = [(default, replace(spec.output, outputs=[default], overwrite=True))]
+    return given
+
+
+def _key(path: str) -> str:
+    return str(Path(path).resolve())
+
+
+#: encode settings recorded per output (the rest of OutputOptions is not about one file)
+_NOT_RECORDED = ("outputs", "overwrite")
+
+
+def _recorded_outputs(job: JobDir, fallback: OutputOptions) -> list[tuple[str, OutputOptions]]:
+    """The job's outputs (absolute paths) with their encode settings, from job.json; a job made before
+    outputs were recorded there lists them in outputs.txt (their settings: ``fallback``)."""
+    record = job.read_record() if job.exists() else {}
+    found = []
+    for item in record.get("outputs") or []:
+        fields = {k: v for k, v in item.get("options", {}).items() if k not in _NOT_RECORDED}
+        try:
+            options = replace(fallback, **fields)
+        except TypeError:  # a field this version does not know
+            options = fallback
+        found.append((item["path"], options))
+    old = job.path / "outputs.txt"
+    if not found and old.exists():
+        found = [(line, fallback) for line in old.read_text().split("\n") if line]
+    return found
+
+
+def _encode(job: JobDir, spec: JobSpec, timeline, infotext: str, progress: Progress,
+            targets: list[tuple[str, OutputOptions]]) -> list[Path]:
+    """Encode every target from the finished frames (one pass per --interpolate factor)."""
     end = timeline[-1].time + timeline[-1].duration
     # the source's sound fits only the source's timeline
     span = audio_span(spec.source, spec.media, end) if spec.source and capabilities(spec.method).timeline is Timeline.SOURCE and any(
-        output_format(p) == "mp4" for p in paths) else None
-    fitted = [p for p in paths if output.max_size and output_format(p) == "gif"]
-    direct = [p for p in paths if p not in fitted]
-    def options_for(p: str):
-        return replace(output, overwrite=output.overwrite or str(Path(p).resolve()) in owned)
-
-    writers = [open_writer(p, options_for(p), comment=infotext, audio=span) for p in direct]
-    for p in fitted:
-        check_outputs([p], overwrite=options_for(p).overwrite)
+        output_format(p) == "mp4" for p, _ in targets) else None
+    groups: dict[int, list[tuple[str, OutputOptions]]] = {}
+    for p, options in targets:
+        groups.setdefault(options.interpolate, []).append((p, options))
+    written: list[Path] = []
     # every output passed its checks: the job owns them from now, so a run killed after one is renamed
     # into place (and before the rest are) is finished by the same command, not refused
-    _record_outputs(job, [Path(p) for p in paths])
-    progress.start("encode", len(timeline) * output.interpolate)
-    with Outputs(writers) as outs:
-        for frame in _finished_frames(job, spec, timeline):
-            outs.write(frame)
-            progress.advance()
-        written = outs.close() if writers else []
-    for p in fitted:
-        fit_gif(lambda: _finished_frames(job, spec, timeline), Path(p), options_for(p), comment=infotext)
-        written.append(Path(p))
+    _record_outputs(job, targets, planned=True)
+    progress.start("encode", sum(len(timeline) * factor for factor in groups))
+    for factor, group in groups.items():
+        fitted = [(p, o) for p, o in group if o.max_size and output_format(p) == "gif"]
+        direct = [(p, o) for p, o in group if (p, o) not in fitted]
+        writers = [open_writer(p, o, comment=infotext, audio=span) for p, o in direct]
+        with Outputs(writers) as outs:
+            for frame in _finished_frames(job, spec, timeline, factor):
+                outs.write(frame)
+                progress.advance()
+            written += outs.close() if writers else []
+        for p, o in fitted:
+            fit_gif(lambda: _finished_frames(job, spec, timeline, factor), Path(p), o, comment=infotext)
+            written.append(Path(p))
     progress.finish()
-    _record_outputs(job, written)
+    _record_outputs(job, targets)
     return written
 
 
-def _finished_frames(job: JobDir, spec: JobSpec, timeline):
+def _finished_frames(job: JobDir, spec: JobSpec, timeline, factor: int):
     """Finished frames as they are encoded: encode-stage consistency (deflicker) filters them; the PNGs on disk stay as they are."""
     from ..consistency import post_filter
     from ..media.interpolate import interpolate_frames
 
     filtered = post_filter(job.output_frames(timeline), spec.consistency, job.source_image)
-    return interpolate_frames(filtered, spec.output.interpolate)  # --interpolate N: N× the frame rate, same timing
+    return interpolate_frames(filtered, factor)  # --interpolate N: N× the frame rate, same timing
 
 
-def _owned_outputs(job: JobDir) -> list[str]:
-    path = job.path / "outputs.txt"
-    return path.read_text().split("\n") if path.exists() else []
-
-
-def _record_outputs(job: JobDir, written: list[Path]) -> None:
-    from ..media.atomic import write_bytes_atomic
-
-    known = set(_owned_outputs(job)) | {str(p.resolve()) for p in written}
-    write_bytes_atomic(job.path / "outputs.txt", "\n".join(sorted(k for k in known if k)).encode())
+def _record_outputs(job: JobDir, targets: list[tuple[str, OutputOptions]], planned: bool = False) -> None:
+    """job.json lists the job's outputs with their encode settings, so a redo encodes them all again.
+    ``planned``: recorded before they are written (they need not exist yet)."""
+    outputs = {}
+    for p, options in [*_recorded_outputs(job, OutputOptions()), *targets]:
+        if Path(p).exists() or (planned and (p, options) in targets):
+            fields = {k: v for k, v in asdict(options).items() if k not in _NOT_RECORDED}
+            outputs[_key(p)] = {"path": _key(p), "options": fields}
+    job.update(outputs=[outputs[k] for k in sorted(outputs)] or None)

@@ -7,6 +7,8 @@ Layout::
     JOB/source/index.json   each frame's time and duration; present = extraction finished
                         (img2vid from a prompt: the txt2img still is the one source frame)
     JOB/frames/00000.png    finished output frames, each written to a temp name then renamed
+    JOB/fixbase/00000.png   a fixed-up frame as it was before its last fix-up (so the same fix-up again
+                        starts from the same picture, and gives the same bytes)
     JOB/log.jsonl           one line per frame computed (a resumed run adds none for finished frames)
     JOB/lock                held while a run is in progress
 
@@ -32,6 +34,7 @@ from ..errors import JobError
 from ..media.atomic import sweep_temps, write_bytes_atomic
 from ..media.decode import iter_frames
 from ..media.encode import save_png
+from ..notices import notice
 from .spec import JobSpec
 
 TOOLS = ("rotoscope", "torch", "diffusers", "av")
@@ -61,21 +64,47 @@ class JobDir:
         self.spec_path = self.path / "job.json"
         self.log_path = self.path / "log.jsonl"
 
-    # -- spec ---------------------------------------------------------------
+    # -- spec and record -----------------------------------------------------
     def exists(self) -> bool:
         return self.spec_path.exists()
 
-    def read_spec(self) -> JobSpec:
+    def read_record(self) -> dict:
+        """The whole of job.json: the spec, versions, and what the job knows about its source
+        (``source_id``), its outputs (``outputs``) and its redone frames (``redone``)."""
+        if not self.spec_path.exists():
+            return {}
         try:
             data = json.loads(self.spec_path.read_text())
-            return JobSpec.from_dict(data["spec"])
+            JobSpec.from_dict(data["spec"])
+            return data
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise JobError(f"{self.spec_path} cannot be read ({exc}); remove the job dir or pass another --job.") from None
 
-    def write_spec(self, spec: JobSpec) -> None:
+    def read_spec(self) -> JobSpec:
+        return JobSpec.from_dict(self.read_record()["spec"]) if self.exists() else self._missing()
+
+    def _missing(self) -> JobSpec:
+        raise JobError(f"{self.path} is not a rotoscope job (no job.json); pass the folder of a job rotoscope made.")
+
+    def write_spec(self, spec: JobSpec, **fields) -> None:
+        """Record ``spec`` (and ``fields``: source_id, outputs, redone), keeping the other recorded fields."""
+        self.update(spec=spec.to_dict(), versions=versions(), **fields)
+
+    def update(self, **fields) -> None:
+        """Change fields of job.json (atomically); a field set to None is removed."""
         self.path.mkdir(parents=True, exist_ok=True)
-        record = {"spec": spec.to_dict(), "versions": versions(), "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        record = self.read_record()
+        for key, value in fields.items():
+            if value is None:
+                record.pop(key, None)
+            else:
+                record[key] = value
+        record["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         write_bytes_atomic(self.spec_path, json.dumps(record, indent=2, sort_keys=True).encode())
+
+    def redone(self) -> dict[str, dict]:
+        """Frames redone with other settings than the job's: {"3": {prompt, strength, seed, …}}."""
+        return dict(self.read_record().get("redone") or {})
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -95,9 +124,11 @@ class JobDir:
     # -- source frames ------------------------------------------------------
     def timeline(self) -> list[Timing] | None:
         index = self.source_dir / "index.json"
-        if not index.exists():
-            return None
-        return [Timing(t, d) for t, d in json.loads(index.read_text())["frames"]]
+        try:
+            frames = json.loads(index.read_text())["frames"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # not written yet (or cut short by a power cut): the source is decoded again
+        return [Timing(t, d) for t, d in frames]
 
     def extract(self, spec: JobSpec, on_frame=None) -> list[Timing]:
         """Decode the source once into lossless PNGs (streaming); later runs reuse them."""
@@ -148,12 +179,42 @@ class JobDir:
             log.write(json.dumps({"frame": index, "seconds": round(seconds, 4), "at": time.time()}) + "\n")
 
     def clear_outputs(self, indices: list[int] | None = None) -> None:
-        """Forget finished frames (all, or ``indices``) so they are computed again."""
-        if not self.frames_dir.exists():
-            return
-        paths = self.frames_dir.glob("*.png") if indices is None else (self.output_path(i) for i in indices)
-        for path in paths:
+        """Forget finished frames (all, or ``indices``) so they are computed again (and what was kept for
+        their fix-ups: a frame stylised again is the new base of its next fix-up)."""
+        for folder in (self.frames_dir, self.fixbase_dir):
+            if not folder.exists():
+                continue
+            paths = folder.glob("*.png") if indices is None else (folder / f"{i:05d}.png" for i in indices)
+            for path in paths:
+                path.unlink(missing_ok=True)
+        if indices is None and self.exists():
+            self.update(redone=None)
+
+    @property
+    def fixbase_dir(self) -> Path:
+        return self.path / "fixbase"
+
+    def fixbase_path(self, index: int) -> Path:
+        return self.fixbase_dir / f"{index:05d}.png"
+
+    def fixbase_image(self, index: int) -> np.ndarray:
+        return _read_png(self.fixbase_path(index))
+
+    def drop_unreadable(self) -> None:
+        """Trust a frame file only when it is a whole PNG: a power cut can leave a renamed but empty (or
+        zero-filled) file. Such an output frame is removed, so it is computed again; such a source frame
+        makes the source frames be decoded again."""
+        bad = [p for p in sorted(self.frames_dir.glob("*.png")) if not _whole_png(p)]
+        for path in bad:
             path.unlink(missing_ok=True)
+        if bad:
+            names = ", ".join(str(int(p.stem)) for p in bad if p.stem.isdigit())
+            notice(f"job {self.path}: frame(s) {names} were empty or unreadable (e.g. after a power cut); "
+                   "they are computed again.")
+        index = self.source_dir / "index.json"
+        if index.exists() and not all(_whole_png(p) for p in self.source_dir.glob("*.png")):
+            index.unlink()
+            notice(f"job {self.path}: a source frame was empty or unreadable; the source is decoded again.")
 
     def output_frames(self, timeline: list[Timing]) -> Iterator[Frame]:
         for index, timing in enumerate(timeline):
@@ -166,6 +227,18 @@ class JobDir:
         if not self.log_path.exists():
             return 0
         return sum(1 for _ in self.log_path.open())
+
+
+def _whole_png(path: Path) -> bool:
+    """A non-empty file that PIL reads as a complete PNG (signature, chunks and their CRCs, end chunk)."""
+    try:
+        if path.stat().st_size == 0:
+            return False
+        with Image.open(path) as image:
+            image.verify()
+        return True
+    except Exception:  # noqa: BLE001 -- any failure to read means "not a whole frame"
+        return False
 
 
 def _read_png(path: Path) -> np.ndarray:

@@ -232,12 +232,13 @@ def is_ours(folder: Path) -> bool:
 
 
 def check_outputs(paths: Iterable[str | Path], *, source: str | Path | None = None, overwrite: bool = False,
-                  owned: Iterable[str] = (), check_exists: bool = True) -> None:
+                  owned: Iterable[str] = (), check_exists: bool = True, prepare: bool = True) -> None:
     """Check every output before any writer opens: all pass, or nothing is touched (folders are
     created, and a killed run's temps removed, only once every output has passed).
 
     ``owned``: resolved paths this job wrote before (its to replace). ``check_exists`` False: only
-    the checks that do not depend on what exists there now (the source, folders, duplicates)."""
+    the checks that do not depend on what exists there now (the source, folders, duplicates).
+    ``prepare`` False: only read (a run checks before any work; its writers prepare later)."""
     from .options import output_format
 
     owned = set(owned)
@@ -266,8 +267,23 @@ def check_outputs(paths: Iterable[str | Path], *, source: str | Path | None = No
         ready.append(Path(str(raw).rstrip("/\\") or str(raw)))
     if check_exists:
         for target in ready:
-            prepare_folder(target.parent)
-            clear_stale(target)
+            if prepare:
+                prepare_folder(target.parent)
+                clear_stale(target)
+            else:
+                check_creatable(target.parent, "-o")
+
+
+def check_creatable(folder: Path, what: str) -> None:
+    """``folder`` exists or can be made: its nearest existing ancestor is a writable folder. Creates nothing."""
+    folder = Path(folder)
+    ancestor = folder
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"cannot create {folder}: {ancestor} is a file; choose another {what}.")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot create {folder}: {ancestor} is not writable; choose another {what} or fix its permissions.")
 
 
 def _check_png_folder(raw: str | Path, path: Path, *, overwrite: bool, check_exists: bool) -> None:

@@ -267,7 +267,7 @@ class UI:
         if count < 2 or count != len(list(source.glob("*.png"))):
             return None, None
         plot = job / "score.png"
-        result = api.score(frames, source, clip=False, plot=plot)
+        result = api.score(frames, source, clip=False, plot=plot, overwrite=True)  # the job's own plot
         data = result.to_dict()
         return {k: data[k] for k in ("frames", "warp_error", "source_warp_error", "added_flicker", "ssim", "psnr")} | {
             "clip_note": result.clip_note}, str(plot)
