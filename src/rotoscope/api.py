@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import OptionError
+from .errors import OptionError, writes
 from .progress import Cancelled  # noqa: F401  (faces catch it; progress is light)
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ def build_spec(source: str | Path | None, output: str | Path | list | None = Non
     return _build(str(source) if source is not None else None, options)
 
 
+@writes
 def stylize(source: str | Path | None, output: str | Path | list | None = None, *, job_dir: str | Path | None = None,
             frames: str | None = None, progress: "Progress | None" = None, cancel: threading.Event | None = None,
             **options: Any) -> "RunResult":
@@ -108,6 +109,7 @@ def stylize(source: str | Path | None, output: str | Path | list | None = None, 
 run = stylize
 
 
+@writes
 def preview(source: str | Path, output: str | Path = "out/preview.png", *, frame: int = 0, seeds: int = 4,
             strengths: list[float] | str | None = None, cancel: threading.Event | None = None,
             **options: Any) -> "PreviewResult":
@@ -124,6 +126,7 @@ def preview(source: str | Path, output: str | Path = "out/preview.png", *, frame
     return _preview(spec, frame=frame, seeds=seeds, strengths=strengths, output=Path(output), cancel=cancel)
 
 
+@writes
 def txt2img(output: str | Path, *, count: int = 1, cancel: threading.Event | None = None,
             **options: Any) -> list["PreviewTile"]:
     """``count`` images from the prompt alone (seeds seed, seed+1, …; -1 draws the first), each a PNG with its
@@ -144,6 +147,7 @@ def sampler_names() -> tuple[str, ...]:
     return option("sampler").choice_list()
 
 
+@writes
 def keys(source: str | Path, sheet: str | Path = "out/keys.png", **options: Any):
     """Which frames the keyframe methods would stylise (0-based, after the media options), and a contact sheet."""
     from .jobs.keys import keys_of_clip
@@ -153,6 +157,7 @@ def keys(source: str | Path, sheet: str | Path = "out/keys.png", **options: Any)
     return keys_of_clip(str(source), spec.media, spec.keys, Path(sheet), overwrite=spec.output.overwrite)
 
 
+@writes
 def score(output: str | Path, source: str | Path, *, flow: str = "dis", clip_model: str | None = None,
           plot: str | Path | None = None, clip: bool = True, **media: Any):
     """Flicker of a stylised clip: warp error along the source's flow, SSIM/PSNR to source, CLIP consistency
@@ -173,6 +178,7 @@ def score(output: str | Path, source: str | Path, *, flow: str = "dis", clip_mod
     return result
 
 
+@writes
 def convert(source: str | Path, output: str | Path | list, *, progress: "Progress | None" = None,
             **options: Any) -> "ConvertResult":
     """Cut / resample / scale / encode without a model (media and output options only)."""
@@ -193,6 +199,7 @@ def convert(source: str | Path, output: str | Path | list, *, progress: "Progres
     return _convert(str(source), media, out, progress)
 
 
+@writes
 def run_spec(spec: "JobSpec", job_dir: str | Path | None = None, *, frames: str | None = None,
              progress: "Progress | None" = None, cancel: threading.Event | None = None) -> "RunResult":
     """Run (or resume) a job from a spec already built (the page builds it first to show it)."""
