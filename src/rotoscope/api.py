@@ -274,3 +274,30 @@ def probe(source: str | Path) -> "ProbeInfo":
 
 __all__ = ["Cancelled", "sampler_names", "txt2img", "build_spec", "choices", "convert", "convert_options", "default_output", "job_folder", "job_spec", "jobs_root",
            "mask_overlay", "model_choices", "option", "output_formats", "parse_size", "preset_look", "run_spec", "source_frame", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]
+
+
+# --- http: video jobs ---
+
+
+def job_frames(job_dir: str | Path) -> tuple[int, int | None, Path | None]:
+    """A job folder's finished output frames, its frame total (None until the source is decoded) and the
+    finished frame written last (None before the first)."""
+    from .jobs.runner import _method_timeline
+    from .jobs.store import JobDir
+
+    job = JobDir(Path(job_dir))
+    done = sorted(job.frames_dir.glob("[0-9]*.png")) if job.frames_dir.is_dir() else []
+    timeline = job.timeline()
+    total = len(_method_timeline(job.read_spec(), timeline)) if timeline is not None and job.exists() else None
+    latest = max(done, key=lambda p: (p.stat().st_mtime_ns, p.name)) if done else None
+    return len(done), total, latest
+
+
+def job_frame_paths(job_dir: str | Path) -> tuple[list[Path], Path]:
+    """A job folder's finished output frame PNGs (by index) and the folder of its decoded source frames:
+    the pair ``score`` compares frame by frame."""
+    from .jobs.store import JobDir
+
+    job = JobDir(Path(job_dir))
+    frames = sorted(job.frames_dir.glob("[0-9]*.png")) if job.frames_dir.is_dir() else []
+    return frames, job.source_dir

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import errors, sdapi
+from . import errors, sdapi, vjobs
 from .config import ServeConfig
 from .guard import Guard
 from .server_state import Server
@@ -17,6 +17,7 @@ def create_app(config: ServeConfig, model: str = "tiny") -> Guard:
     app = FastAPI(title="rotoscope A1111-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
     errors.install(app)
     app.include_router(sdapi.router(server))
+    app.include_router(vjobs.router(server))  # /rotoscope/v1: video jobs
     return Guard(app, credentials=config.credentials, max_request=config.max_request)
 
 
