@@ -55,7 +55,7 @@ def guarded(models_dir, tmp_path_factory):
     os.symlink(outside / "clip.mp4", media / "link.mp4")  # a link out of the folder
     os.symlink(outside, media / "linkdir")
     proc, served = start(root, models_dir, "--api-auth", ":".join(AUTH), "--max-request", "200KB",
-                         "--max-frames", "4", "--media-dir", str(media), auth=AUTH)
+                         "--max-frames", "4", "--max-pixels", "1000000", "--media-dir", str(media), auth=AUTH)
     listener = Listener()
     yield served, root, listener
     stop(proc)
@@ -139,6 +139,18 @@ def test_frames_are_capped(guarded, finished):
     r = requests.post(f"{served.url}/rotoscope/v1/jobs", json={"source": "clip.mp4", "options": dict(LOOK, max_frames=6)},
                       auth=AUTH, timeout=60)
     assert r.status_code == 413 and "cap of 4 frames" in r.json()["detail"]
+    assert job_folders(served) == jobs_before
+
+
+@pytest.mark.parametrize("options, what", [({"width": 8000}, "width × height: 8000x6000"),
+                                           ({"height": 4000, "width": 4000, "max_frames": 2}, "width × height"),
+                                           ({"process_width": 4096, "process_height": 4096}, "process size")])
+def test_frame_pixels_are_capped(guarded, options, what):
+    served, root, _ = guarded
+    jobs_before = job_folders(served)
+    r = requests.post(f"{served.url}/rotoscope/v1/jobs", json={"source": "clip.mp4", "options": dict(LOOK, **options)},
+                      auth=AUTH, timeout=60)
+    assert r.status_code == 413 and what in r.json()["detail"] and "cap of 1000000 pixels" in r.json()["detail"], r.text
     assert job_folders(served) == jobs_before
 
 

@@ -143,7 +143,7 @@ class VideoJobs:
             cap = self.server.config.max_frames
             if spec.media.max_frames > cap:
                 raise ApiError(413, f"max_frames {spec.media.max_frames} is more than the server's cap of {cap} frames")
-            self._check_pixels(spec.source)
+            self._check_pixels(spec)
             _write_json(folder / "request.json", request)
         except BaseException:
             import shutil
@@ -199,14 +199,26 @@ class VideoJobs:
         out = self.root / id / "out"
         return api.build_spec(self._source(id, request), [str(out / n) for n in request["outputs"]], **options)
 
-    def _check_pixels(self, source: str) -> None:
+    def _check_pixels(self, spec) -> None:
+        """The source's frames, the frames scaled to ``width`` / ``height`` and the model's working size each
+        within ``--max-pixels`` (a small clip asked for at 8192 wide would decode to gigabytes)."""
         try:
-            info = api.probe(source)
+            info = api.probe(spec.source)
         except RotoscopeError as exc:
             raise ApiError(422, f"source: {scrub(str(exc), self._folders())}") from None
+        w, h = spec.media.width, spec.media.height
+        if w and not h:
+            h = max(1, round(info.height * w / info.width))
+        elif h and not w:
+            w = max(1, round(info.width * h / info.height))
+        elif not w:
+            w, h = info.width, info.height
         cap = self.server.config.max_pixels
-        if info.width * info.height > cap:
-            raise ApiError(413, f"source: {info.width}x{info.height} frames are more than the server's cap of {cap} pixels")
+        sizes = {"source": (info.width, info.height), "width × height": (w, h),
+                 "process size": (spec.style.width or w, spec.style.height or h)}
+        for what, (x, y) in sizes.items():
+            if x * y > cap:
+                raise ApiError(413, f"{what}: {x}x{y} frames are more than the server's cap of {cap} pixels")
 
     def _folders(self) -> list[Path]:
         return [self.server.config.jobs_dir, self.server.config.sources]
