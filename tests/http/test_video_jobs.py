@@ -80,6 +80,7 @@ def vserver(models_dir, clip, tmp_path_factory):
     media.mkdir()
     (media / "clip.mp4").write_bytes(clip.read_bytes())
     proc, served = start(root, models_dir, "--media-dir", str(media))
+    served.media_dir = media
     yield served
     stop(proc)
 
@@ -166,6 +167,10 @@ def test_bad_options_are_422_with_the_option_message(vserver, clip, options, det
 def test_cancel_stops_a_running_job_and_skips_a_queued_one(vserver, clip):
     running = submit(vserver, source="clip.mp4", options=SLOW).json()["id"]
     queued = submit(vserver, source="clip.mp4", options=LOOK).json()["id"]
+    gone = vserver.media_dir / "gone.mp4"
+    gone.write_bytes(clip.read_bytes())
+    fails = submit(vserver, source="gone.mp4", options=LOOK).json()["id"]
+    gone.unlink()  # before its turn: the job fails, saying why without the server's folders
     wait(vserver, running, until=lambda s: s["frames_done"] >= 1)
     assert status(vserver, queued)["state"] == "queued"
     assert requests.post(f"{vserver.url}/rotoscope/v1/jobs/{queued}/cancel", timeout=30).json()["state"] == "cancelled"
@@ -178,6 +183,9 @@ def test_cancel_stops_a_running_job_and_skips_a_queued_one(vserver, clip):
     assert gone.status_code == 409
     assert status(vserver, queued)["state"] == "cancelled"
     assert not (vserver.jobs_dir / "video" / queued / "job.json").exists()  # never started
+    failed = wait(vserver, fails)
+    assert failed["state"] == "failed" and "gone.mp4 is not in the server's media folder" in failed["error"]
+    assert str(vserver.media_dir) not in failed["error"] and str(vserver.jobs_dir) not in failed["error"]
 
 
 def test_img2img_waits_for_the_video_job(vserver):
