@@ -156,6 +156,8 @@ def test_source_in_the_media_folder(vserver):
     ({"strenght": 0.3}, "did you mean strength?"),
     ({"consistency": "loopback", "flow_warp_weight": 0.5}, "flow-warp"),
     ({"output": ["../x.gif"]}, "bare file names"),
+    ({"output": ["frames.zip"]}, "frames.zip is the name of the frames' archive"),
+    ({"output": ["out.txt"]}, "out.txt"),
 ])
 def test_bad_options_are_422_with_the_option_message(vserver, clip, options, detail):
     before = job_folders(vserver)
@@ -190,7 +192,7 @@ def test_cancel_stops_a_running_job_and_skips_a_queued_one(vserver, clip):
 
 def test_img2img_waits_for_the_video_job(vserver):
     """One model, one user at a time: an img2img sent while a video job runs is answered after the job ends."""
-    id = submit(vserver, source="clip.mp4", options=dict(SLOW, steps=30)).json()["id"]
+    id = submit(vserver, source="clip.mp4", options=dict(SLOW, steps=16)).json()["id"]
     first = wait(vserver, id, until=lambda s: s["frames_done"] >= 1)
     assert first["state"] == "running" and first["frames_done"] < 8
     webuiapi.WebUIApi(port=vserver.port).img2img(images=[scene()], steps=2, seed=1, width=64, height=64)

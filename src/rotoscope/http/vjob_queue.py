@@ -108,7 +108,10 @@ class VideoJobs:
         if self.root.is_dir():
             for folder in self.root.iterdir():
                 if JOB_ID.fullmatch(folder.name) and (folder / "request.json").is_file():
-                    found.append((json.loads((folder / "request.json").read_text()).get("created", 0.0), folder.name))
+                    try:
+                        found.append((float(self.request(folder.name)["created"]), folder.name))
+                    except (OSError, ValueError, KeyError, TypeError):  # not one of ours: left alone
+                        continue
         for created, id in sorted(found):
             entry = Entry(id, created)
             state_file = self.root / id / "state.json"
@@ -164,7 +167,9 @@ class VideoJobs:
         outputs = options.pop("output", None) or ["output.gif"]
         if isinstance(outputs, str):
             outputs = [outputs]
-        outputs = [output_name(n) for n in outputs]
+        outputs = list(dict.fromkeys(output_name(n) for n in outputs))
+        if "frames.zip" in outputs:
+            raise ApiError(422, "frames.zip is the name of the frames' archive; name the output otherwise")
         options.pop("overwrite", None)
         if options.get("max_frames") is None:
             options["max_frames"] = self.server.config.max_frames  # longer clips are cut at the cap
