@@ -317,3 +317,30 @@ def pipeline_cache_stats() -> dict[str, int]:
     from .stylize.factory import PIPELINES
 
     return PIPELINES.stats()
+
+
+# --- http: video jobs ---
+
+
+def job_frames(job_dir: str | Path) -> tuple[int, int | None, Path | None]:
+    """A job folder's finished output frames, its frame total (None until the source is decoded) and the
+    finished frame written last (None before the first)."""
+    from .jobs.runner import method_timeline
+    from .jobs.store import JobDir
+
+    job = JobDir(Path(job_dir))
+    done = sorted(job.frames_dir.glob("[0-9]*.png")) if job.frames_dir.is_dir() else []
+    timeline = job.timeline()
+    total = len(method_timeline(job.read_spec(), timeline)) if timeline is not None and job.exists() else None
+    latest = max(done, key=lambda p: (p.stat().st_mtime_ns, p.name)) if done else None
+    return len(done), total, latest
+
+
+def job_frame_paths(job_dir: str | Path) -> tuple[list[Path], Path]:
+    """A job folder's finished output frame PNGs (by index) and the folder of its decoded source frames:
+    the pair ``score`` compares frame by frame."""
+    from .jobs.store import JobDir
+
+    job = JobDir(Path(job_dir))
+    frames = sorted(job.frames_dir.glob("[0-9]*.png")) if job.frames_dir.is_dir() else []
+    return frames, job.source_dir

@@ -159,13 +159,13 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         if caps.prepares is Prepares.STILL and not spec.source and job.timeline() is None:
             # no source: txt2img makes the still first, kept as the job's one source frame
             stylizer = stylizer or build_stylizer(spec.model, spec.style, method=spec.method, video=spec.video, cancel=cancel)
-            lasts = _method_timeline(spec, [Timing(0.0, 1.0)])[0].duration  # one output frame
+            lasts = method_timeline(spec, [Timing(0.0, 1.0)])[0].duration  # one output frame
             job.write_still(method.make_still(stylizer, spec.style), lasts)
         fixer = build_stylizer(fix_spec.model, fix_spec.style, fix, control=fix_spec.control, cancel=cancel) if fix is not None else None
         decoding = job.timeline() is None  # a resumed job has its source frames: no decode stage to show
         if decoding:
             progress.start("decode", None)
-        timeline = _method_timeline(spec, job.extract(_extract_spec(spec), on_frame=lambda _: progress.advance()))
+        timeline = method_timeline(spec, job.extract(_extract_spec(spec), on_frame=lambda _: progress.advance()))
         if decoding:
             progress.finish()
         redo = parse_frame_range(frames, len(timeline)) if frames is not None else []
@@ -257,11 +257,11 @@ _NO_PICTURE = np.empty((0, 0, 3), np.uint8)
 def _finished(job: JobDir, frames: str | None, spec: JobSpec | None = None) -> bool:
     timeline = job.timeline()
     if timeline is not None and spec is not None:
-        timeline = _method_timeline(spec, timeline)
+        timeline = method_timeline(spec, timeline)
     return frames is None and timeline is not None and all(job.is_done(i) for i in range(len(timeline)))
 
 
-def _method_timeline(spec: JobSpec, timeline: list[Timing]) -> list[Timing]:
+def method_timeline(spec: JobSpec, timeline: list[Timing]) -> list[Timing]:
     """The output frames' timing: the source's, unless the method makes its own (Timeline.OWN)."""
     if capabilities(spec.method).timeline is Timeline.OWN:
         return [Timing(t, d) for t, d in get_method(spec.method).output_timeline(spec.video)]
