@@ -113,7 +113,7 @@ def test_upload_runs_and_equals_the_python_api(vserver, clip, tmp_path):
     id = r.json()["id"]
     assert len(id) == 32 and int(id, 16) >= 0
     done = wait(vserver, id)
-    assert done["state"] == "done", done
+    assert done["state"] == "done", (done, done.get("error"))
     assert done["frames_done"] == done["frames_total"] == 8 and done["error"] is None
     assert done["outputs_ready"] == ["out.gif", "out.mp4", "out.webp"]
     want = api.stylize(clip, tmp_path / "want.gif", job_dir=tmp_path / "job", model="tiny", **LOOK)
@@ -184,7 +184,7 @@ def test_cancel_stops_a_running_job_and_skips_a_queued_one(vserver, clip):
     gone = requests.get(f"{vserver.url}/rotoscope/v1/jobs/{running}/outputs/output.gif", timeout=30)
     assert gone.status_code == 409
     assert status(vserver, queued)["state"] == "cancelled"
-    assert not (vserver.jobs_dir / "video" / queued / "job.json").exists()  # never started
+    assert not (vserver.jobs_dir / "video" / queued / "job" / "job.json").exists()  # never started
     failed = wait(vserver, fails)
     assert failed["state"] == "failed" and "gone.mp4 is not in the server's media folder" in failed["error"]
     assert str(vserver.media_dir) not in failed["error"] and str(vserver.jobs_dir) not in failed["error"]
@@ -219,10 +219,10 @@ def test_resume_after_the_server_is_killed(models_dir, clip, tmp_path):
         proc.wait()
     finally:
         stop(proc)
-    frames = served.jobs_dir / "video" / id / "frames"
+    frames = served.jobs_dir / "video" / id / "job" / "frames"
     kept = frame_marks(frames)
     assert 2 <= len(kept) < 8, kept  # killed mid-job
-    log_lines = (served.jobs_dir / "video" / id / "log.jsonl").read_text().splitlines()
+    log_lines = (served.jobs_dir / "video" / id / "job" / "log.jsonl").read_text().splitlines()
     proc, again = start(tmp_path, models_dir, "--media-dir", str(media))  # same jobs folder
     try:
         assert again.jobs_dir == served.jobs_dir
@@ -230,7 +230,7 @@ def test_resume_after_the_server_is_killed(models_dir, clip, tmp_path):
         assert done["state"] == "done" and done["frames_done"] == done["frames_total"] == 8, done
         now = frame_marks(frames)
         assert {k: now[k] for k in kept} == kept  # no finished frame computed again (same bytes, time, inode)
-        log = (served.jobs_dir / "video" / id / "log.jsonl").read_text().splitlines()
+        log = (served.jobs_dir / "video" / id / "job" / "log.jsonl").read_text().splitlines()
         assert log[:len(log_lines)] == log_lines
         computed_after = {json.loads(line)["frame"] for line in log[len(log_lines):]}
         assert computed_after == set(range(8)) - {int(name[:5]) for name in kept}  # only the missing frames

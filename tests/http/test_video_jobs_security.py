@@ -133,7 +133,7 @@ def test_options_naming_server_files_are_refused(guarded, options):
 def test_frames_are_capped(guarded, finished):
     served, root, _ = guarded
     assert finished["state"] == "done" and finished["frames_total"] == 4  # cut at --max-frames
-    source = served.jobs_dir / "video" / finished["id"] / "source"
+    source = served.jobs_dir / "video" / finished["id"] / "job" / "source"
     assert len(list(source.glob("*.png"))) == 4  # no more decoded
     jobs_before = job_folders(served)
     r = requests.post(f"{served.url}/rotoscope/v1/jobs", json={"source": "clip.mp4", "options": dict(LOOK, max_frames=6)},

@@ -6,7 +6,8 @@ Each job has a folder ``JOBS_DIR/video/<id>/`` (``id`` = ``uuid4().hex``, made h
     state.json     written when the job ends: done / failed / cancelled (+ the error); absent = unfinished
     upload/clip.*  an uploaded clip
     out/<name>     the encoded outputs
-    job.json, source/, frames/, log.jsonl   the job store's own files (every finished frame kept: resume)
+    job/           the job store (job.json, source/, frames/, log.jsonl: every finished frame kept: resume),
+                   beside the upload, since a job folder never holds its own source
 
 On start the server queues again every job with a request and no end state, oldest first: the job store
 resumes it from its finished frames, recomputing none. The worker holds ``Generation.lock`` (the web UI's
@@ -91,6 +92,11 @@ class VideoJobs:
     # -- folders -----------------------------------------------------------
     def folder(self, id: str) -> Path:
         return self.root / job_id(id)
+
+    def store(self, id: str) -> Path:
+        """The job store's folder (``job.json``, ``frames/``…): beside, not around, the request and the upload,
+        since a job folder never holds its own source."""
+        return self.folder(id) / "job"
 
     def request(self, id: str) -> dict:
         return json.loads((self.folder(id) / "request.json").read_text())
@@ -249,7 +255,7 @@ class VideoJobs:
             try:
                 request = self.request(id)
                 (self.root / id / "out").mkdir(exist_ok=True)
-                api.run_spec(self._spec(id, request), self.root / id, progress=entry.tracker, cancel=entry.cancel)
+                api.run_spec(self._spec(id, request), self.store(id), progress=entry.tracker, cancel=entry.cancel)
             except api.Cancelled:
                 self._end(entry, "cancelled", None)
             except (RotoscopeError, ApiError) as exc:
@@ -277,7 +283,7 @@ class VideoJobs:
     def status(self, id: str) -> dict:
         entry = self.entry(id)
         folder = self.folder(id)
-        done, total, _ = api.job_frames(folder) if (folder / "job.json").is_file() else (0, None, None)
+        done, total, _ = api.job_frames(self.store(id)) if (self.store(id) / "job.json").is_file() else (0, None, None)
         per_frame = entry.tracker.seconds_per_frame() if entry.state == "running" else None
         eta = round(per_frame * (total - done), 2) if per_frame is not None and total is not None else None
         outputs = self.request(id)["outputs"]
@@ -292,8 +298,7 @@ class VideoJobs:
 
     def preview(self, id: str) -> Path:
         self.entry(id)
-        folder = self.folder(id)
-        latest = api.job_frames(folder)[2] if (folder / "job.json").is_file() else None
+        latest = api.job_frames(self.store(id))[2] if (self.store(id) / "job.json").is_file() else None
         if latest is None:
             raise ApiError(404, "no frame is finished yet", "NotFound")
         return latest
@@ -309,7 +314,7 @@ class VideoJobs:
 
     def frame(self, id: str, index: int) -> Path:
         self.entry(id)
-        frames, _ = api.job_frame_paths(self.folder(id))
+        frames, _ = api.job_frame_paths(self.store(id))
         names = {p.name: p for p in frames}
         found = names.get(f"{index:05d}.png") if 0 <= index < 100000 else None
         if found is None:
@@ -321,7 +326,7 @@ class VideoJobs:
 
         target = self.folder(id) / "out" / "frames.zip"
         if not target.is_file():
-            frames, _ = api.job_frame_paths(self.folder(id))
+            frames, _ = api.job_frame_paths(self.store(id))
             temp = target.with_name(".frames.zip.part")
             with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED) as z:
                 for path in frames:
@@ -333,5 +338,5 @@ class VideoJobs:
         entry = self.entry(id)
         if entry.state != "done":
             raise ApiError(409, f"the job is {entry.state}; it is scored once it is done", "Conflict")
-        frames, source = api.job_frame_paths(self.folder(id))
+        frames, source = api.job_frame_paths(self.store(id))
         return api.score(frames[0].parent, source, clip=False).to_dict()
