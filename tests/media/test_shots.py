@@ -40,6 +40,11 @@ def test_every_cut_found_within_one_frame_at_each_sampling_fps(cut_clip, fps):
     assert all(abs(a - b) <= 1 for a, b in zip(shots.cuts, want)), (shots.cuts, want)
 
 
+def test_repeated_frames_make_no_cut(cut_clip):
+    doubled = find_shots((f.image for f in iter_frames(cut_clip, MediaOptions(fps=50))), None, "auto")
+    assert list(doubled.cuts) == [2 * c for c in SCRIPT.CUTS]  # each frame shown twice: the same cuts, no more
+
+
 @pytest.mark.parametrize("fps", [None, 10, 8])
 def test_no_cut_in_a_busy_clip_with_fast_camera_motion(busy, fps):
     shots = find_shots((f.image for f in iter_frames(busy, MediaOptions(fps=fps))), None, "auto")

@@ -12,6 +12,8 @@ a pan or a moving object barely moves it, a cut to another scene does). Frame ``
   ratio, not the level, tells a cut from fast motion, and
 - it is at least ``MIN_SHOT`` frames after the previous cut.
 
+Repeated frames (a clip sampled above its own rate) are not counted as neighbours.
+
 Why our own rule rather than ``scenedetect``: its wheel requires ``opencv-python``, which would be
 installed over (and fight with) the ``opencv-python-headless`` the project uses; the rule is a
 dozen lines over the frames that are decoded anyway. Frame indices are 0-based, after the media
@@ -34,6 +36,8 @@ WINDOW = 2
 RATIO = 3.0
 MIN_CHANGE = 12.0
 MIN_SHOT = 2
+#: a change this small is a repeated frame: it is skipped when the neighbours are counted
+DUPLICATE = 0.5
 #: pictures are compared at this width (a cut is a change of the whole picture)
 MEASURE_WIDTH = 96
 #: hue × saturation × value bins of the colour histogram
@@ -137,10 +141,11 @@ def cuts_from_scores(scores: list[float]) -> list[int]:
 
     cuts: list[int] = []
     n = len(scores)
-    for i in range(1, n):
+    moving = [j for j in range(1, n) if scores[j] > DUPLICATE]  # a repeated frame (fps raised) is no neighbour
+    for pos, i in enumerate(moving):
         if scores[i] < MIN_CHANGE or i - (cuts[-1] if cuts else 0) < MIN_SHOT:
             continue
-        around = [scores[j] for j in range(max(1, i - WINDOW), min(n, i + WINDOW + 1)) if j != i]
+        around = [scores[j] for j in moving[max(0, pos - WINDOW):pos] + moving[pos + 1:pos + 1 + WINDOW]]
         if not around:
             continue
         if scores[i] >= RATIO * max(float(np.median(around)), 1.0):
