@@ -43,7 +43,8 @@ def score(output: str, source: str, flow: str = "dis", plot: Path | None = None,
             ("source warp error", f"{result.source_warp_error:.3f}  (the source's own flicker)"),
             ("added flicker", f"{result.added_flicker:+.3f}" + ("  smoothed: steadier than the source by over 10 %, "
                                                                    "detail lost" if result.smoothed else "")),
-            ("cuts", f"{len(result.cuts)} cuts excluded (pairs across a cut: no flow)" if result.cuts else "none"),
+            ("cuts", f"{len(result.cuts)} cut{'' if len(result.cuts) == 1 else 's'} excluded (pairs across a cut: no flow)"
+                     if result.cuts else "none"),
             ("SSIM to source", f"{result.ssim:.4f}"), ("PSNR to source", f"{result.psnr:.2f} dB"),
             ("CLIP consistency", clip_text),
             ("worst frame", f"{worst} (warp error {per_frame[worst]:.3f})" if per_frame else "-")]
