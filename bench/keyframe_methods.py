@@ -82,7 +82,8 @@ def run_row(method, noise, techniques, control, keys, media, out: Path, counter:
     spec = JobSpec(source=str(source), method=method, media=media, model=ModelOptions(model="tiny"), style=style,
                    output=OutputOptions(outputs=[str(out / "frames") + "/"], overwrite=True),
                    consistency=ConsistencyOptions(techniques=list(techniques)),
-                   control=[parse_control(c) for c in control], keys=keys)
+                   control=[parse_control(c) for c in control],
+                   keys=keys if method in ("keyframes", "ebsynth") else KeyOptions())  # --keys belongs to them
     counter.unet = counter.calls = 0
     tick = time.process_time()
     result = run_job(spec, job_dir=out / "job", overwrite=True)
