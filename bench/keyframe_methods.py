@@ -43,8 +43,8 @@ ROWS = [
     ("gif2gif per-frame", "gif2gif", "per-frame", [], []),
     ("gif2gif shared-noise", "gif2gif", "shared", [], []),
     ("gif2gif shared + flow-warp + color-match", "gif2gif", "shared", ["flow-warp", "color-match"], []),
-    ("keyframes (every 10, 2x2 plates)", "keyframes", "shared", [], []),
-    ("ebsynth (every 10, canny ControlNet)", "ebsynth", "shared", [], ["canny"]),
+    ("keyframes (2x2 plates)", "keyframes", "shared", [], []),
+    ("ebsynth (canny ControlNet)", "ebsynth", "shared", [], ["canny"]),
 ]
 
 
