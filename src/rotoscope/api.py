@@ -53,7 +53,7 @@ def convert_options() -> list["Option"]:
     from .media.options import MediaOptions, OutputOptions
     from .options import declared
 
-    return [o for o in declared(MediaOptions, "media") + declared(OutputOptions, "output") if o.key != "interpolate"]
+    return [o for o in declared(MediaOptions, "media") + declared(OutputOptions, "output") if o.key not in ("interpolate", "shots")]
 
 
 def default_output(source: str) -> str:
@@ -277,13 +277,32 @@ def output_formats() -> tuple[str, ...]:
     return tuple(dict.fromkeys(OUTPUT_FORMATS.values()))
 
 
+def shots(source: str | Path, **media: Any) -> list[dict]:
+    """The clip's shots (``shots="auto"``: found by change; ``"none"``; or ``"24,51"``) after the media options:
+    [{shot, start_frame, end_frame, frames, start, end}] (times in seconds)."""
+    from .media.decode import iter_frames
+    from .media.options import MediaOptions
+    from .media.shots import Detector, find_shots
+
+    values = MediaOptions(**media)
+    values.validate()
+    detector, times, end = Detector(), [], 0.0
+    for frame in iter_frames(str(source), values):
+        times.append(frame.time)
+        end = frame.time + frame.duration
+        if values.shots == "auto":
+            detector.add(frame.image)
+    found = detector.shots() if values.shots == "auto" else find_shots([], len(times), values.shots)
+    return found.to_list(times, end)
+
+
 def probe(source: str | Path) -> "ProbeInfo":
     from .media.probe import probe as _probe
 
     return _probe(str(source))
 
 
-__all__ = ["Cancelled", "sampler_names", "txt2img", "build_spec", "choices", "convert", "convert_options", "default_output", "job_folder", "job_spec", "jobs_root",
+__all__ = ["Cancelled", "shots", "sampler_names", "txt2img", "build_spec", "choices", "convert", "convert_options", "default_output", "job_folder", "job_spec", "jobs_root",
            "mask_overlay", "model_choices", "option", "output_formats", "parse_size", "preset_look", "run_spec", "source_frame", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]
 
 

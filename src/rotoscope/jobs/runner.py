@@ -39,6 +39,7 @@ from .fixup import redone_entry, run_fixup, with_mask_fields
 from .frames import parse_frame_range
 from .infotext import format_infotext, with_redone
 from .keys import job_keys
+from .shots import job_shots
 from .spec import JobSpec
 from .store import JobDir, Timing
 
@@ -181,11 +182,12 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         if todo:
             stylizer = stylizer or build_stylizer(spec.model, spec.style, spec.mask, method=spec.method, video=spec.video,
                                                   control=spec.control, cancel=cancel)
+            shots = job_shots(job, spec, len(timeline))  # nothing is carried across a cut
             if caps.prepares is Prepares.KEYS and selection is None:
-                selection = job_keys(job, len(timeline), spec.keys)
+                selection = job_keys(job, len(timeline), spec.keys, shots)
             context = MethodContext(stylizer, spec.style, spec.style.seed, previous=job.output_image,
                                     consistency=spec.consistency, source=job.source_image, video=spec.video,
-                                    count=len(timeline), keys=spec.keys, selection=selection)
+                                    count=len(timeline), keys=spec.keys, selection=selection, shots=shots)
             if caps.per_frame and spec.mask.active:
                 from ..media.masks import FrameMasks
 
@@ -235,7 +237,7 @@ def _expand_redo(caps: Capabilities, redo: list[int], job: JobDir, spec: JobSpec
     if caps.redo is Redo.CLIP:
         return list(range(count)), None
     if caps.redo is Redo.KEY_SEGMENT:  # frames carried from a redone key follow it
-        selection = job_keys(job, count, spec.keys)
+        selection = job_keys(job, count, spec.keys, job_shots(job, spec, count))
         return expand_keys_redo(redo, count, selection.keys, selection.cuts), selection
     return redo, None
 
@@ -364,8 +366,9 @@ def _finished_frames(job: JobDir, spec: JobSpec, timeline, factor: int):
     from ..consistency import post_filter
     from ..media.interpolate import interpolate_frames
 
-    filtered = post_filter(job.output_frames(timeline), spec.consistency, job.source_image)
-    return interpolate_frames(filtered, factor)  # --interpolate N: N× the frame rate, same timing
+    shots = job_shots(job, spec, len(timeline))  # deflicker and --interpolate restart at a cut
+    filtered = post_filter(job.output_frames(timeline), spec.consistency, job.source_image, shots)
+    return interpolate_frames(filtered, factor, shots.cuts)  # --interpolate N: N× the frame rate, same timing
 
 
 def _record_outputs(job: JobDir, targets: list[tuple[str, OutputOptions]], planned: bool = False) -> None:
