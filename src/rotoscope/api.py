@@ -98,11 +98,15 @@ def stylize(source: str | Path | None, output: str | Path | list | None = None, 
     """Stylise ``source`` into ``output`` (one path or a list; format from the extension). Resumable: the same
     call again continues the job; ``frames="12-18"`` redoes those frames. ``method=`` picks the method
     (gif2gif, keyframes, ebsynth, animatediff, img2vid); ``preset="fast"`` sets the speed options not given."""
+    from .executors import Where, open_executor
     from .jobs.runner import run_job
 
+    where = Where.take(options)  # executor / workers / ray / ray_token: where it runs, not what it is
     spec = build_spec(source, output, **options)
-    return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=spec.output.overwrite,
-                   progress=progress, cancel=cancel)
+    where.check(spec)  # before a cluster is started: a job that cannot be split is refused in a moment
+    with open_executor(where, threads=spec.model.threads) as executor:
+        return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=spec.output.overwrite,
+                       progress=progress, cancel=cancel, executor=executor)
 
 
 run = stylize
