@@ -64,6 +64,7 @@ class _Slot:
     actor: Any
     flight: set = field(default_factory=set)
     frames: int = 0
+    starting: Any = None  # a new actor's first call while its model loads: no units queue behind it meanwhile
 
 
 @dataclass
@@ -172,7 +173,14 @@ class _Run:
         return [(i, self.timeline[i].time, self.timeline[i].duration, self.job.source_path(i).read_bytes()) for i in unit]
 
     def _fill(self, queue: deque) -> None:
+        ray = self.executor.ray
         for slot in self.pool.slots:
+            if slot.starting is not None and ray.wait([slot.starting], timeout=0)[0]:
+                slot.starting = None
+        usable = [s for s in self.pool.slots if s.starting is None]
+        if not usable and not self.pending:  # every actor is loading: queue behind them
+            usable = self.pool.slots
+        for slot in usable:
             while queue and len(slot.flight) < IN_FLIGHT:
                 unit = queue.popleft()
                 ref = slot.actor.run.remote(self.spec_json, self.count, self._items(unit))
@@ -201,6 +209,7 @@ class _Run:
                                                 "(out of memory?). Finished frames are kept: run again to resume.") from None
                         slot.actor = self.executor._new_actor(self.pool, _spec(self.spec_json))
                         slot.flight = set()  # the dead actor's other units fail too, and come back the same way
+                        slot.starting = slot.actor.pid.remote()
                         self.executor.stats["replaced"] += 1
                     continue
                 except ray.exceptions.RayTaskError as exc:
