@@ -48,9 +48,14 @@ class Where:
     @classmethod
     def take(cls, options: dict[str, Any]) -> "Where":
         """Remove the where-options from ``options`` (keyword arguments of a job) and return them."""
-        from ..jobs.table import WHERE
+        from ..jobs.table import WHERE, lookup
 
         given: Mapping[str, Any] = {k: options.pop(k) for k in WHERE if k in options}
+        given = {k: lookup(k).read(v) if isinstance(v, str) and lookup(k).base_type is not str else v
+                 for k, v in given.items()}  # text from the CLI or the page, read by the declaration
+        for key, value in given.items():
+            if value is not None:
+                lookup(key).check(value)
         where = cls(**{k: v for k, v in given.items() if v is not None})
         if where.executor not in ("local", "ray"):
             raise ExecutorError(f"--executor {where.executor!r} is not known; use local or ray.")

@@ -15,7 +15,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +88,20 @@ def _resources(ray) -> tuple[int, int]:
 
 
 @contextmanager
+def _single_machine(ray) -> Iterator[None]:
+    """Ray read RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER when it was imported: hold its value to ours while the local
+    cluster runs (a later --ray join in this process gets the usual multi-machine behaviour back)."""
+    from ray._private import ray_constants
+
+    saved = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
+
+
+@contextmanager
 def start_local(cpus: int, *, gpus: int | None = None) -> Iterator[Cluster]:
     """A local cluster for this process: 127.0.0.1, no dashboard, no usage stats, a private token."""
     ray = _ray()
@@ -96,11 +110,14 @@ def start_local(cpus: int, *, gpus: int | None = None) -> Iterator[Cluster]:
     token_path = folder / "auth_token"
     token_path.write_text(token)
     token_path.chmod(0o600)
+    # RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0: Ray's single-machine mode, where "this node's IP" is 127.0.0.1
+    # (otherwise ray.init turns _node_ip_address="127.0.0.1" into the host's network IP, and its gRPC servers
+    # listen on every interface); a node advertised as 127.0.0.1 binds its servers to 127.0.0.1 only.
     env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token_path), "RAY_AUTH_TOKEN": None,
-           "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": None}
+           "RAY_USAGE_STATS_ENABLED": "0", "RAY_ADDRESS": None, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
     gpus = _cuda_gpus() if gpus is None else gpus
     try:
-        with _environment(env):
+        with _environment(env), _single_machine(ray):
             info = ray.init(num_cpus=cpus, num_gpus=gpus, include_dashboard=False, _node_ip_address=LOCALHOST,
                             _temp_dir=str(folder / "ray"), logging_level=logging.WARNING, log_to_driver=False)
             try:
@@ -117,9 +134,14 @@ def join(address: str, token: str | None) -> Iterator[Cluster]:
     ray = _ray()
     from ray.exceptions import AuthenticationError
 
-    env = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_TOKEN_PATH": None, "RAY_ADDRESS": None,
+    env = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_TOKEN_PATH": None, "RAY_ADDRESS": None, "RAY_BACKEND_LOG_LEVEL": "error",
            "RAY_AUTH_MODE": "token" if token else "disabled", "RAY_AUTH_TOKEN": token or None}
-    with _environment(env):
+    # a cluster on this machine bound to 127.0.0.1 (as ours are): without single-machine mode Ray rewrites
+    # 127.0.0.1 in the address to the host's network IP, where nothing listens
+    here = address.rsplit(":", 1)[0].strip("[]") in ("127.0.0.1", "localhost", "::1")
+    if here:
+        env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    with _environment(env), (_single_machine(ray) if here else nullcontext()):
         try:
             ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
         except AuthenticationError:
@@ -127,6 +149,9 @@ def join(address: str, token: str | None) -> Iterator[Cluster]:
                                 "$RAY_AUTH_TOKEN.") from None
         except (ConnectionError, RuntimeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if not token:  # a cluster with token auth answers a client without one like an unreachable one
+                raise ExecutorError(f"the Ray cluster at {address} refused us or is not there ({first}): if it has "
+                                    "token auth pass its token with --ray-token or $RAY_AUTH_TOKEN.") from None
             raise ExecutorError(f"no Ray cluster reachable at {address} ({first}); start one with `ray start --head` "
                                 "or check --ray.") from None
         if not token:

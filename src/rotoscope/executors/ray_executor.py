@@ -30,6 +30,8 @@ from .cluster import Cluster
 IN_FLIGHT = 2
 #: actors that may die (and be replaced) in one job per worker before the job gives up
 REPLACEMENTS_PER_WORKER = 3
+#: seconds to wait for free CPUs/GPUs (a killed driver's actors are freed within a few) before refusing
+ROOM_TIMEOUT = 60.0
 
 
 def ray_refusal(spec) -> str | None:
@@ -63,7 +65,6 @@ class _Slot:
     name: str
     actor: Any
     flight: set = field(default_factory=set)
-    frames: int = 0
     starting: Any = None  # a new actor's first call while its model loads: no units queue behind it meanwhile
 
 
@@ -87,6 +88,7 @@ class RayExecutor:
         self.pools: dict[str, _Pool] = {}
         self.stats = {"units": 0, "requeued": 0, "replaced": 0, "duplicates": 0, "written": 0, "models_built": 0}
         self.lock = threading.Lock()
+        self.last_run: dict[str, int] = {}  # frames each worker wrote in the last job
 
     # -- actors ------------------------------------------------------------------------------------
     def check(self, spec) -> None:
@@ -109,11 +111,22 @@ class RayExecutor:
         if key not in self.pools:
             for other in list(self.pools):  # one model per worker at a time: other models' actors go
                 self._drop(self.pools.pop(other))
+            self._wait_for_room()
             pool = _Pool(key, spec.to_json(), [])
             pool.slots = [_Slot(f"w{i}", self._new_actor(pool, spec)) for i in range(self.workers)]
             self._ready(pool)
             self.pools[key] = pool
         return self.pools[key]
+
+    def _wait_for_room(self, timeout: float = ROOM_TIMEOUT) -> None:
+        """Fail in one line, not hang, when the cluster has no room for the actors (each takes a CPU, or a GPU)."""
+        kind = "GPU" if self.cluster.gpus else "CPU"
+        deadline = time.monotonic() + timeout
+        while (free := int(self.ray.available_resources().get(kind, 0))) < self.workers:
+            if time.monotonic() > deadline:
+                raise ExecutorError(f"the Ray cluster has {free} free {kind}s for --workers {self.workers} (other jobs "
+                                    "hold the rest); pass fewer --workers or wait for them.")
+            time.sleep(0.5)
 
     def _ready(self, pool: _Pool) -> None:
         """Wait for every actor's model (a model that cannot be built fails here, with its own message)."""
@@ -152,7 +165,8 @@ class RayExecutor:
         progress.start("stylize", len(todo))
         run.loop(queue, progress, cancel)
         progress.finish()
-        done = ", ".join(f"{s.name} {s.frames}" for s in pool.slots)
+        self.last_run = dict(run.per_worker)
+        done = ", ".join(f"{name} {count}" for name, count in run.per_worker.items())
         notice(f"ray: {run.written} frames on {len(pool.slots)} workers ({done}); "
                f"{self.stats['replaced']} workers replaced, {self.stats['requeued']} units queued again.")
 
@@ -167,6 +181,7 @@ class _Run:
         self.pending: dict[Any, tuple[_Slot, Any, list[int]]] = {}
         self.written: int = 0
         self.seen: set[int] = set()
+        self.per_worker: dict[str, int] = {slot.name: 0 for slot in pool.slots}
         self.started = time.perf_counter()
 
     def _items(self, unit: list[int]) -> list[tuple[int, float, float, bytes]]:
@@ -224,12 +239,12 @@ class _Run:
             self.job.save_output(index, _decode(data), self.infotext, seconds)
             self.seen.add(index)
             self.written += 1
-            slot.frames += 1
+            self.per_worker[slot.name] += 1
             self.executor.stats["written"] += 1
             progress.advance()
         workers = getattr(progress, "workers", None)  # a progress that shows per-worker counts
         if workers is not None:
-            workers({s.name: s.frames for s in self.pool.slots})
+            workers(dict(self.per_worker))
 
 
 def _spec(spec_json: str):
