@@ -99,14 +99,60 @@ def stylize(source: str | Path | None, output: str | Path | list | None = None, 
     """Stylise ``source`` into ``output`` (one path or a list; format from the extension). Resumable: the same
     call again continues the job; ``frames="12-18"`` redoes those frames. ``method=`` picks the method
     (gif2gif, keyframes, ebsynth, animatediff, img2vid); ``preset="fast"`` sets the speed options not given."""
+    from .executors import Where, open_executor
     from .jobs.runner import run_job
 
+    where = Where.take(options)  # executor / workers / ray / ray_token: where it runs, not what it is
     spec = build_spec(source, output, **options)
-    return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=spec.output.overwrite,
-                   progress=progress, cancel=cancel)
+    where.check(spec)  # before a cluster is started: a job that cannot be split is refused in a moment
+    with open_executor(where, threads=spec.model.threads) as executor:
+        return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=spec.output.overwrite,
+                       progress=progress, cancel=cancel, executor=executor)
 
 
 run = stylize
+
+
+@writes
+def batch(jobs: list[dict[str, Any]], *, progress: "Progress | None" = None, cancel: threading.Event | None = None,
+          executor: str | None = None, workers: int | None = None, ray: str | None = None,
+          ray_token: str | None = None) -> list[dict[str, Any]]:
+    """Run many jobs (each a dict of option names → values, with ``source``, ``output`` and optionally
+    ``job_dir``) one after another over the same executor: on Ray the same actors, which keep their model
+    for the next job with the same model settings. Resumable as a whole: each job resumes from its job dir.
+    Returns one row per job: source, job, status ("done" | "failed: …"), computed, resumed, seconds, outputs."""
+    import time
+
+    from .errors import RotoscopeError
+    from .executors import Where, open_executor
+    from .jobs.runner import run_job
+    from .progress import Cancelled
+
+    where = Where.take({"executor": executor, "workers": workers, "ray": ray, "ray_token": ray_token})
+    specs = []
+    for job in jobs:  # every job checked before any work
+        options = dict(job)
+        source, job_dir, output = options.pop("source", None), options.pop("job_dir", None), options.pop("output", None)
+        spec = build_spec(source, output, **options)
+        where.check(spec)
+        specs.append((spec, job_dir))
+    rows = []
+    with open_executor(where, threads=max((s.model.threads for s, _ in specs), default=0)) as runner:
+        for spec, job_dir in specs:
+            start = time.perf_counter()
+            row: dict[str, Any] = {"source": spec.source, "job": None, "status": "done", "computed": 0, "resumed": 0}
+            try:
+                result = run_job(spec, job_dir=Path(job_dir) if job_dir else None, overwrite=spec.output.overwrite,
+                                 progress=progress, cancel=cancel, executor=runner)
+                row.update(job=str(result.job_dir), computed=result.frames_computed, resumed=result.frames_resumed,
+                           outputs=[str(p) for p in result.outputs])
+            except Cancelled:
+                raise
+            except RotoscopeError as exc:  # one job's error does not stop the batch; the table shows it
+                row["status"] = f"failed: {exc}"
+            row["seconds"] = round(time.perf_counter() - start, 2)
+            rows.append(row)
+    return rows
 
 
 @writes

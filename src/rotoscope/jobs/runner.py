@@ -122,7 +122,8 @@ def _clear_source(job: JobDir) -> None:
 
 
 def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = None, overwrite: bool = False,
-            progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
+            progress: Progress | None = None, cancel: threading.Event | None = None, executor=None) -> RunResult:
+    """``executor``: where the frames still to do are stylised (executors/; None = here, one after another)."""
     spec.validate()
     progress = progress or NullProgress()
     caps = capabilities(spec.method)
@@ -155,7 +156,7 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
             fix_spec = replace(fix_spec, style=replace(fix_spec.style, seed=spec.style.seed))
         # Load the model before decoding (a missing or unreachable model fails
         # in seconds, not after the clip is cut), unless the job is already finished.
-        stylizer = None if _finished(job, frames, spec) or fix is not None else build_stylizer(
+        stylizer = None if _finished(job, frames, spec) or fix is not None or executor is not None else build_stylizer(
             spec.model, spec.style, spec.mask, method=spec.method, video=spec.video, control=spec.control, cancel=cancel)
         if caps.prepares is Prepares.STILL and not spec.source and job.timeline() is None:
             # no source: txt2img makes the still first, kept as the job's one source frame
@@ -179,7 +180,10 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         first = job.source_image(0)
         size = _output_size(spec, first.shape[1], first.shape[0])
         infotext = with_mask_fields(format_infotext(spec, seed=spec.style.seed, size=size), spec.mask)
-        if todo:
+        if todo and executor is not None:  # its workers hold the model and stylise; this process alone writes the store
+            executor.stylize(job, spec, todo, timeline, infotext=infotext, progress=progress, cancel=cancel)
+            _record_redone(job, base, spec, todo, infotext)
+        elif todo:
             stylizer = stylizer or build_stylizer(spec.model, spec.style, spec.mask, method=spec.method, video=spec.video,
                                                   control=spec.control, cancel=cancel)
             shots = job_shots(job, spec, len(timeline))  # nothing is carried across a cut
