@@ -99,7 +99,25 @@ class _Guarded:
             self.abort()
 
 
-class _AvWriter(_Guarded):
+class _TempLocked(_Guarded):
+    """A writer whose temp (file or folder) is locked while written, so a second run leaves it alone
+    and a later run can tell a dead writer's temp from a live one's (``clear_stale``)."""
+
+    temp: Path
+    _lock: int | None = None  # the open, locked descriptor; None until the temp exists
+
+    def _discard_temp(self) -> None:
+        if self._lock is not None:
+            discard(self.temp)  # only a temp we created and still hold
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+
+class _AvWriter(_TempLocked):
     """A PyAV output written to a temp path: the stream opens on the first frame, which fixes the size."""
 
     TIME_BASE = Fraction(1, 1000)
@@ -112,7 +130,7 @@ class _AvWriter(_Guarded):
         self.comment = comment
         self.container: av.container.OutputContainer | None = None
         self.stream = None
-        self._lock: int | None = None  # held on the temp while it is written
+        self._lock = None  # held on the temp while it is written
 
     def _open(self, frame: Frame) -> None:
         raise NotImplementedError
@@ -163,14 +181,7 @@ class _AvWriter(_Guarded):
             except (av.error.FFmpegError, OSError):
                 pass
             self.container = None
-        if self._lock is not None:
-            discard(self.temp)
-        self._unlock()
-
-    def _unlock(self) -> None:
-        if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
+        self._discard_temp()
 
 
 class Mp4Writer(_AvWriter):
@@ -338,7 +349,7 @@ class WebpWriter(_Guarded):
         self.encoder = None
 
 
-class PngFolderWriter(_Guarded):
+class PngFolderWriter(_TempLocked):
     """Lossless PNG frames 00000.png, 00001.png, … infotext in a text chunk; the folder appears whole.
 
     Frames go to a temp folder beside the target (``.NAME.part/``, with the marker file that says
@@ -352,7 +363,7 @@ class PngFolderWriter(_Guarded):
         self.temp = temp_folder_for(self.path)
         self.comment = comment
         self.count = 0
-        self._lock: int | None = None
+        self._lock = None
 
     def _open(self) -> None:
         clear_stale(self.path)
@@ -377,14 +388,7 @@ class PngFolderWriter(_Guarded):
         self._unlock()
 
     def abort(self) -> None:
-        if self._lock is not None:
-            discard(self.temp)
-        self._unlock()
-
-    def _unlock(self) -> None:
-        if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
+        self._discard_temp()
 
 
 def save_png(path: Path, image: np.ndarray, parameters: str | None = None) -> None:
