@@ -3,6 +3,14 @@
     python bench/consistency.py            # sample clip (24 frames) + generated clip, every row
     python bench/consistency.py --quick    # 8 frames of each, fewer rows (≈1 min)
     python bench/consistency.py --clips cuts --quick   # the clip with cuts: each row with and without shots
+    python bench/consistency.py --clips set    # the clip set: shared-noise, the default, keyframes, ebsynth (≈5 min)
+
+``--clips set`` runs the six clips of SET (the sample, the clip with cuts, a fast whip pan, a zoom,
+occlusions, and real footage: Big Buck Bunny) at 10 fps, 160 px wide, 17 frames each, through
+SET_ROWS: gif2gif shared-noise (the baseline), gif2gif with RECOMMENDED (consistency/options.py)
+at the option model's defaults, keyframes (2x2 plates) and ebsynth (canny ControlNet), keys
+every:8; per clip the warp error's ratio to shared-noise, the SSIM drop and the ratio to the
+source's own warp error ("smoothed" below 0.9), then per row the mean and the worst clip.
 
 Runs ``rotoscope run`` (the library's run_job: the same path the CLI takes) with the tiny
 model (random UNet, trained VAE) at strength 0.3, 20 steps, seed 7, DIS flow, writing
@@ -37,8 +45,10 @@ from rotoscope.jobs.spec import JobSpec
 from rotoscope.jobs.store import JobDir
 from rotoscope.media.decode import iter_frames
 from rotoscope.media.options import MediaOptions, OutputOptions
+from rotoscope.methods.keys import KeyOptions
 from rotoscope.metrics import score_frames
 from rotoscope.models.options import ModelOptions
+from rotoscope.stylize.control import parse_control
 from rotoscope.stylize.options import StyleOptions
 
 # (label, noise, techniques, option overrides)
@@ -49,7 +59,8 @@ ROWS = [
     ("loopback (alpha 0.3)", "shared", ["loopback"], {}),
     ("flow-warp naive (weight 1, no fuse)", "shared", ["flow-warp"], {"flow_warp_weight": 1.0, "flow_warp_fuse": 0.0}),
     ("flow-warp 50/50 source (no fuse)", "shared", ["flow-warp"], {"flow_warp_weight": 0.5, "flow_warp_fuse": 0.0}),
-    ("flow-warp (default: weight 0.3, fuse 0.7)", "shared", ["flow-warp"], {}),
+    ("flow-warp weight 0.3, fuse 0.7 (the old default)", "shared", ["flow-warp"], {"flow_warp_weight": 0.3}),
+    ("flow-warp (default: weight 0.15, fuse 0.7)", "shared", ["flow-warp"], {}),
     ("flow-warp + color-match", "shared", ["flow-warp", "color-match"], {}),
     ("cross-frame-attention", "shared", ["cross-frame-attention"], {}),
     ("deflicker (0.5)", "shared", ["deflicker"], {}),
@@ -58,7 +69,24 @@ ROWS = [
     ("cross-frame-attention + flow-warp + color-match", "shared", ["cross-frame-attention", "flow-warp", "color-match"], {}),
 ]
 QUICK = {"per-frame", "shared-noise", "color-match", "flow-warp naive (weight 1, no fuse)",
-         "flow-warp (default: weight 0.3, fuse 0.7)", "cross-frame-attention", "deflicker (0.5)"}
+         "flow-warp (default: weight 0.15, fuse 0.7)", "cross-frame-attention", "deflicker (0.5)"}
+#: the clip set (--clips set): name -> (file, what it tests); every clip at 10 fps, 160 px wide
+SET = {
+    "cup": (SAMPLE, "real: the sample clip (hand-held cup)"),
+    "cuts": (ROOT / "samples" / "cuts.mp4", "generated: five scenes, hard cuts"),
+    "busy-pan": (ROOT / "samples" / "busy-pan.mp4", "generated: fast whip pan, 10 -> 60 px a frame at 10 fps"),
+    "zoom": (ROOT / "samples" / "zoom.mp4", "generated: zoom in, x1.04 a frame at 10 fps"),
+    "occlusion": (ROOT / "samples" / "occlusion.mp4", "generated: two discs crossing a slow pan"),
+    "bunny": (ROOT / "samples" / "bunny.mp4", "real: Big Buck Bunny (CC BY 3.0), character and camera motion"),
+}
+SET_KEYS = "every:8"
+#: (label, method, techniques (None: the option model's recommended default), control)
+SET_ROWS = [
+    ("shared-noise", "gif2gif", [], ()),
+    ("default", "gif2gif", None, ()),
+    ("keyframes", "keyframes", [], ()),
+    ("ebsynth", "ebsynth", [], ("canny",)),
+]
 PAN = (3, 1)  # px per frame (right, down) of the generated clip
 CUTS = ROOT / "samples" / "cuts.mp4"
 
@@ -75,12 +103,14 @@ def pan_clip(folder: Path, frames: int, size=(256, 192)) -> Path:
     return folder
 
 
-def run_row(clip: str, media: MediaOptions, noise: str, techniques: list[str], overrides: dict, out: Path) -> dict:
+def run_row(clip: str, media: MediaOptions, noise: str, techniques: list[str], overrides: dict, out: Path,
+            method: str = "gif2gif", keys: KeyOptions | None = None, control: tuple[str, ...] = ()) -> dict:
     """One job (``media.shots`` says where its cuts are), scored with the cut pairs excluded."""
     consistency = ConsistencyOptions(techniques=list(techniques), **overrides)
     style = StyleOptions(prompt="a cup, ink drawing", seed=7, steps=20, strength=0.3, noise=noise)
-    spec = JobSpec(source=clip, media=media, model=ModelOptions(model="tiny"), style=style,
-                   output=OutputOptions(outputs=[str(out / "frames") + "/"], overwrite=True), consistency=consistency)
+    spec = JobSpec(source=clip, method=method, media=media, model=ModelOptions(model="tiny"), style=style,
+                   output=OutputOptions(outputs=[str(out / "frames") + "/"], overwrite=True), consistency=consistency,
+                   keys=keys or KeyOptions(), control=[parse_control(c) for c in control])
     job_dir = out / "job"
     tick = time.process_time()
     result = run_job(spec, job_dir=job_dir, overwrite=True)
@@ -92,7 +122,58 @@ def run_row(clip: str, media: MediaOptions, noise: str, techniques: list[str], o
     pairs = ((np.asarray(Image.open(p).convert("RGB")), job.source_image(i)) for i, p in enumerate(outputs))
     score = score_frames(pairs, flow=consistency.flow)
     return {"warp_error": score.warp_error, "source_warp_error": score.source_warp_error, "ssim": score.ssim,
-            "psnr": score.psnr, "s_per_frame": per_frame, "frames": score.frames}
+            "psnr": score.psnr, "s_per_frame": per_frame, "frames": score.frames, "smoothed": score.smoothed}
+
+
+def run_set(frames: int, only: list[str] | None = None) -> None:
+    """Every SET clip through SET_ROWS; per clip the ratio to shared-noise, then the mean and the worst clip."""
+    from rotoscope.consistency.options import RECOMMENDED
+
+    rows = [r for r in SET_ROWS if only is None or r[0] in only or r[0] == "shared-noise"]
+    table, results = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        run_row(str(SAMPLE), MediaOptions(fps=10, width=160, max_frames=3), "shared", [], {}, tmp / "warm")
+        for name, (path, _) in SET.items():
+            media = MediaOptions(fps=10, width=160, max_frames=frames)
+            found = {}
+            for i, (label, method, techniques, control) in enumerate(rows):
+                chosen = list(RECOMMENDED) if techniques is None else techniques
+                keys = KeyOptions(keys=SET_KEYS) if method != "gif2gif" else None
+                found[label] = run_row(str(path), media, "shared", chosen, {}, tmp / f"{name}{i}", method, keys, control)
+            base = found["shared-noise"]
+            for label, r in found.items():
+                r["warp_ratio"] = r["warp_error"] / base["warp_error"]
+                r["ssim_drop"] = base["ssim"] - r["ssim"]
+                r["vs_source"] = r["warp_error"] / r["source_warp_error"]
+                table.append([name, label, r["warp_error"], r["warp_ratio"], r["ssim"], r["ssim_drop"], r["vs_source"],
+                              "smoothed" if r["smoothed"] else ""])
+            table.append([name, "(source itself)", base["source_warp_error"], base["source_warp_error"] / base["warp_error"],
+                          1.0, 0.0, 1.0, ""])
+            results[name] = {k: {kk: round(vv, 4) if isinstance(vv, float) else vv for kk, vv in v.items()} for k, v in found.items()}
+    summary, checks = [], {}
+    for label, *_ in rows:
+        ratios = [results[c][label]["warp_ratio"] for c in results]
+        drops = [results[c][label]["ssim_drop"] for c in results]
+        smoothed = [c for c in results if results[c][label]["smoothed"]]
+        worst = max(results, key=lambda c: results[c][label]["warp_ratio"])
+        summary.append([label, float(np.mean(ratios)), max(ratios), worst, max(drops), ", ".join(smoothed) or "-"])
+        checks[label] = {"mean_ratio": round(float(np.mean(ratios)), 4), "worst_ratio": round(max(ratios), 4), "worst_clip": worst,
+                         "max_ssim_drop": round(max(drops), 4), "smoothed": smoothed}
+    if "default" in checks:
+        d = checks["default"]
+        d["meets_target"] = d["mean_ratio"] <= 0.5 and d["worst_ratio"] <= 0.6 and d["max_ssim_drop"] <= 0.05
+    for label in ("keyframes", "ebsynth"):
+        if label in checks:
+            c = checks[label]
+            c["meets_target"] = c["worst_ratio"] < 1.0 and not c["smoothed"]
+    print(f"tiny model, strength 0.3, 20 steps, seed 7, DIS flow, {frames} frames a clip at 10 fps, 160 px wide; "
+          f"default = {','.join(RECOMMENDED)} with the option model's defaults; keyframes/ebsynth keys {SET_KEYS}")
+    print_table(["clip", "row", "warp err", "x shared", "SSIM src", "SSIM drop", "x source", "flag"], table)
+    print("over the set: warp error / shared-noise's (mean, worst clip), largest SSIM drop, clips flagged smoothed")
+    print_table(["row", "mean x shared", "worst x shared", "worst clip", "max SSIM drop", "smoothed"], summary)
+    print_json({"bench": "consistency", "set": list(SET), "frames": frames, "default": list(RECOMMENDED), "keys": SET_KEYS,
+                "results": results, "summary": checks})
 
 
 def main() -> None:
@@ -102,9 +183,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="8 frames a clip and the main rows only")
     parser.add_argument("--frames", type=int, default=None, help="frames per clip (default 24, quick 8)")
-    parser.add_argument("--clips", default="cup,pan,cuts", help="comma-separated: cup, pan, cuts")
+    parser.add_argument("--clips", default="cup,pan,cuts", help="comma-separated: cup, pan, cuts; or set (the clip set)")
     parser.add_argument("--only", default=None, help="comma-separated row labels (prefix match) to run")
     args = parser.parse_args()
+    if args.clips == "set":
+        run_set(args.frames or 17, args.only.split(",") if args.only else None)
+        return
     frames = args.frames or (8 if args.quick else 24)
     rows = [r for r in ROWS if not args.quick or r[0] in QUICK]
     if args.only:

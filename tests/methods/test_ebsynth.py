@@ -38,3 +38,21 @@ def test_patch_refinement_fixes_what_the_flow_got_wrong():
     assert fixed.error[inner].mean() < 0.25 * before[inner].mean()
     expected = (255 - target).astype(np.float32)
     assert np.abs(fixed.warped[inner] - expected[inner]).mean() < 0.25 * np.abs(side.warped[inner] - expected[inner]).mean()
+
+
+def test_propagation_follows_the_source_where_the_flow_does_not_explain_it():
+    """Where the key's source, carried along the field, matches this frame's source, the carried style is left as it
+    is; where it does not (something the flow cannot carry: here a dark square), the source's difference is added,
+    so the frame changes as its source does instead of freezing the key (the score's "smoothed")."""
+    from rotoscope.methods.propagate import follow_source
+    from tests.clips import textured
+
+    key_source = textured((64, 48), seed=3)
+    key_output = (255 - key_source).astype(np.float32)  # any "style"
+    target = key_source.copy()
+    target[8:24, 8:24] = 10  # new content at the same place: the zero field does not explain it
+    side = Side(key_output, np.zeros((48, 64), bool), np.zeros((48, 64, 2), np.float32))
+    followed = follow_source(side, target, key_source).warped
+    assert np.array_equal(followed[:, 36:], key_output[:, 36:])  # explained: untouched
+    inside = (key_output + target.astype(np.float32) - key_source)[12:20, 12:20]
+    assert np.allclose(followed[12:20, 12:20], inside)  # not explained: the source's change, fully

@@ -25,6 +25,26 @@ def test_keyframes_call_the_model_a_tenth_as_often_and_flicker_less(tiny_model_d
     assert one_by_one[0].image.shape == base[0].image.shape
 
 
+def test_the_keys_of_a_plate_start_from_the_same_noise(tiny_model_dir):
+    """Shared noise in a plate: every tile gets the top-left tile's initial noise (keys made together agree, as
+    gif2gif's frames do), and only inside ``tiled_noise``."""
+    import torch
+
+    from rotoscope.stylize.factory import build_stylizer
+
+    stylizer = build_stylizer(ModelOptions(model="tiny"), STYLE)
+    scheduler = stylizer.pipe.scheduler
+    scheduler.set_timesteps(4)
+    step = scheduler.timesteps[:1]
+    noise, zero = torch.randn(1, 4, 6, 10, generator=torch.Generator().manual_seed(0)), torch.zeros(1, 4, 6, 10)
+    with stylizer.tiled_noise(2, 3):
+        tiled = scheduler.add_noise(zero, noise, step)
+    tile = tiled[..., :2, :5]
+    assert torch.equal(tiled, tile.repeat(1, 1, 3, 2))  # every tile the same noise...
+    assert torch.equal(tile, scheduler.add_noise(zero, noise, step)[..., :2, :5])  # ...the top-left tile's
+    assert not torch.equal(scheduler.add_noise(zero, noise, step), tiled)  # outside the context: the plain noise
+
+
 def test_frames_next_to_a_key_look_like_it(tiny_model_dir, clip20):
     out, _ = run_method("keyframes", clip20[:12], KeyOptions(keys="0,6", plate="2x1"))
     near = np.abs(out[1].image.astype(int) - out[0].image).mean()

@@ -15,6 +15,9 @@ from ..options import check_fields, option, technique
 
 #: --consistency names that choose StyleOptions.noise rather than add a technique.
 NOISE_NAMES = {"shared-noise": "shared", "per-frame": "per-frame"}
+#: the recommended --consistency (the docs and bench/consistency.py --clips set measure it with the knobs'
+#: defaults below): not switched on by default, since it makes gif2gif go one frame at a time
+RECOMMENDED = ("flow-warp",)
 COLOR_REFERENCES = ("first", "keyframe")
 CROSS_FRAME_REFS = ("first", "first+previous")
 
@@ -54,7 +57,9 @@ class ConsistencyOptions:
     loopback_decay: float = option(1.0, panel="Consistency", low=0, high=1, low_open=True, owner=technique("loopback"),
                                    infotext="Loopback decay", hint="1 keeps alpha for every frame",
                                    help="loopback: alpha × decay^frame; < 1 lets the loop fade over the clip.")
-    flow_warp_weight: float = option(0.3, panel="Consistency", low=0, high=1, owner=technique("flow-warp"),
+    # 0.15, not 0.3: tuned on bench/consistency.py --clips set (six clips, not the sample alone); a heavier
+    # init drifted from the source (SSIM -0.054 on the sample) and flickered more (0.64x shared-noise there)
+    flow_warp_weight: float = option(0.15, panel="Consistency", low=0, high=1, owner=technique("flow-warp"),
                                      infotext="Flow warp weight",
                                      help="flow-warp: weight of the warped previous output in the init (rest: the source "
                                      "frame).")

@@ -2,8 +2,8 @@
 
 1. Keys are chosen (methods/keys.py: ``--keys every:N | auto | 0,12,30``).
 2. Keys are tiled into *plates* (``--plate 2x2``: four keys in one image), each plate is one
-   img2img call (same prompt, seed and noise: the keys share one generation, so one look),
-   then split back. A last plate with fewer keys repeats its keys to keep the plate's size.
+   img2img call (same prompt, seed and noise: the keys share one generation, so one look; with
+   shared noise every tile starts from the same noise), then split back. A last plate with fewer keys repeats its keys to keep the plate's size.
 3. Optionally (``--key-color-match``) each key's colours are matched to the first key's.
 4. Frames between keys are made by :mod:`.propagate`: the previous key warped forward along
    the source's optical flow, the next one backward, crossfaded by distance, occlusions
@@ -20,6 +20,7 @@ again from it. The job chooses the keys once per run (``Prepares.KEYS``, ``conte
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from functools import lru_cache
 
 import numpy as np
@@ -124,7 +125,11 @@ class Keyframes:
             control = [[_tile([fit(c[u], (tile_h, tile_w)) for c in per_key], cols, rows) for u in range(len(units))]]
         if hasattr(stylizer, "size"):
             stylizer.size = (tile_w * cols, tile_h * rows)  # the plate is generated at cols × rows tiles
-        (result,) = stylizer.stylize([picture], seed=context.seed, indices=[plate[0]], control=control)
+        # shared noise: every key of the plate starts from the same noise, as every frame does in gif2gif
+        tiled = getattr(stylizer, "tiled_noise", None)
+        same_noise = tiled(cols, rows) if tiled is not None and context.style.noise == "shared" else nullcontext()
+        with same_noise:
+            (result,) = stylizer.stylize([picture], seed=context.seed, indices=[plate[0]], control=control)
         result = fit(result, (tile_h * rows, tile_w * cols))
         return [result[(i // cols) * tile_h:(i // cols + 1) * tile_h, (i % cols) * tile_w:(i % cols + 1) * tile_w].copy()
                 for i in range(len(plate))]

@@ -10,7 +10,14 @@ For the frames of a stretch between key ``a`` and key ``b``:
 2. **Blending.** Each side's warp is weighted by distance (crossfade: 1 at its key, 0 at the
    other) and by its validity (not occluded, softened); a pixel occluded on one side is taken
    from the other; occluded on both, it is the distance crossfade.
-3. **Guided refinement** (ebsynth, :func:`refine`): where a side's warp is unreliable (occluded,
+3. **Following the source** (both methods, :func:`follow_source`): where a side's key, carried
+   here, is not explained by the flow (the key's *source* carried along the same field differs from
+   this frame's source by more than half GUIDE_TOLERANCE, patch-averaged), that difference is added
+   to the carried style, fully from 1.5× GUIDE_TOLERANCE. Where the flow is right it adds nothing;
+   where it fails (fast motion, non-rigid change, lighting) the frame changes as its source does
+   instead of freezing the key's pixels along a wrong flow: without it the output came out
+   steadier than its own source (the score's "smoothed": detail lost, not flicker removed).
+4. **Guided refinement** (ebsynth, :func:`refine`): where a side's warp is unreliable (occluded,
    or the key's *source* warped there does not look like this frame's source), a patch search
    around the flow's match finds the key patch whose source looks most like this frame's
    (guide: source frames) and like the current estimate (temporal guide); its stylised pixel
@@ -37,6 +44,9 @@ PATCH = 7  # patch side (px) of the guided search
 SEARCH_RADIUS = 12  # px around the flow's match, on a grid of SEARCH_STEP (then ±1 px: every offset is reachable)
 SEARCH_STEP = 3
 TEMPORAL_WEIGHT = 0.5  # weight of the temporal guide against the source guide
+#: follow_source: the source's difference is added from FOLLOW_FROM × GUIDE_TOLERANCE of guide error, fully
+#: one GUIDE_TOLERANCE above that (tuned on bench/consistency.py --clips set: smoothed nowhere, ±4 % on the sample)
+FOLLOW_FROM = 0.5
 #: refine only when at least this fraction of a side's pixels is unreliable ("where it pays off")
 REFINE_MIN_FRACTION = 0.002
 
@@ -96,9 +106,20 @@ def _box(image: np.ndarray) -> np.ndarray:
 
 def guide_error(target_source: np.ndarray, key_source: np.ndarray, field: np.ndarray) -> np.ndarray:
     """Patch-averaged |source − key's source warped here| (0-255): how well the warp explains this frame."""
-    warped = sample(key_source.astype(np.float32), field)
-    diff = np.abs(warped - target_source.astype(np.float32)).mean(axis=2)
-    return _box(diff)
+    return _guide(target_source, key_source, field)[1]
+
+
+def _guide(target_source: np.ndarray, key_source: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(source − key's source warped here, H×W×3 float32; its patch-averaged mean absolute value, H×W)."""
+    residual = target_source.astype(np.float32) - sample(key_source.astype(np.float32), field)
+    return residual, _box(np.abs(residual).mean(axis=2))
+
+
+def follow_source(side: Side, target_source: np.ndarray, key_source: np.ndarray) -> Side:
+    """``side`` plus the part of this frame's source its flow does not explain, where it does not (module doc, 3)."""
+    residual, error = _guide(target_source, key_source, side.field)
+    weight = np.clip(error / GUIDE_TOLERANCE - FOLLOW_FROM, 0, 1)
+    return Side(side.warped + weight[..., None] * residual, side.occluded, side.field, side.error)
 
 
 def refine(side: Side, target_source: np.ndarray, key_source: np.ndarray, key_output: np.ndarray,
@@ -195,9 +216,12 @@ def propagate(a: int, b: int | None, end: int, source: Callable[[int], np.ndarra
             keys.append((b, key_b))
         span = (b - a) if b is not None else 1
         weights = [(b - t) / span, (t - a) / span] if b is not None else [1.0]
+        def followed(sides: list[Side]) -> list[tuple[Side, float]]:
+            return [(follow_source(s, target, source(k)), w) for s, (k, _), w in zip(sides, keys, weights)]
+
         if guided:
             sides = [Side(s.warped, s.occluded, s.field, guide_error(target, source(k), s.field)) for s, (k, _) in zip(sides, keys)]
             if refine_patches:
-                estimate = blend(list(zip(sides, weights))).astype(np.float32)
+                estimate = blend(followed(sides)).astype(np.float32)
                 sides = [refine(s, target, source(k), out, estimate) for s, (k, out) in zip(sides, keys)]
-        yield t, blend(list(zip(sides, weights)))
+        yield t, blend(followed(sides))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -104,6 +106,28 @@ class DiffusersImg2Img:
     def generators(self, seed: int, indices: list[int]) -> list[torch.Generator]:
         seeds = [seed] * len(indices) if self.style.noise == "shared" else [(seed + i) % 2**32 for i in indices]
         return [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
+
+    @contextmanager
+    def tiled_noise(self, cols: int, rows: int) -> Iterator[None]:
+        """Within it, a picture made of cols × rows tiles (a keyframes plate) starts from the same noise in every
+        tile (its top-left tile's), as shared noise gives every frame the same: keys made in one plate then
+        agree, instead of each tile's own noise pulling its key another way (the crossfade between two such
+        keys flickered: bench/consistency.py --clips set). The initial noise is added by the scheduler's
+        ``add_noise`` in img2img's ``prepare_latents`` (plain and ControlNet), so that is where it is tiled."""
+        scheduler = self.pipe.scheduler
+        add_noise = scheduler.add_noise
+
+        def tiled(original, noise, timesteps):
+            h, w = noise.shape[-2:]
+            if h % rows == 0 and w % cols == 0:
+                noise = noise[..., : h // rows, : w // cols].repeat(1, 1, rows, cols)
+            return add_noise(original, noise, timesteps)
+
+        scheduler.add_noise = tiled
+        try:
+            yield
+        finally:
+            del scheduler.add_noise  # the class's method again
 
     def stylize(self, frames, *, seed, strength=None, indices=None, init=None, mask=None, control=None):
         strength = self.strength if strength is None else float(strength)
