@@ -261,10 +261,43 @@ def test_the_local_cluster_listens_on_127_0_0_1_only(cluster, executor):
 
 def test_jobs_ray_cannot_split_are_refused_in_one_line(clip):
     where = Where(workers=2)
-    with pytest.raises(ExecutorError, match=r"run gif2gif.*--method keyframes runs locally"):
-        where.check(build_spec(str(clip), {"model": "tiny", "method": "keyframes"}))
-    with pytest.raises(ExecutorError, match=r"--consistency loopback runs locally"):
-        where.check(build_spec(str(clip), {"model": "tiny", "consistency": "loopback"}))
-    Where().check(build_spec(str(clip), {"model": "tiny", "method": "keyframes"}))  # a local run takes anything
+    with pytest.raises(ExecutorError, match=r"run gif2gif.*--method img2vid makes the whole clip in one call"):
+        where.check(build_spec(str(clip), {"model": "tiny", "method": "img2vid"}))
+    with pytest.raises(ExecutorError, match=r"--consistency cross-frame-attention keeps state inside one model"):
+        where.check(build_spec(str(clip), {"model": "tiny", "consistency": "cross-frame-attention"}))
+    where.check(build_spec(str(clip), {"model": "tiny", "method": "keyframes"}))
+    Where().check(build_spec(str(clip), {"model": "tiny", "method": "img2vid"}))  # a local run takes anything
     options = {"workers": 2, "ray": None, "seed": 1}
     assert Where.take(options) == Where(workers=2) and options == {"seed": 1}
+
+
+#: a job of each kind the executor splits, on the module's 8-frame clip: split on 2 workers, it must give the
+#: local run's frames byte for byte (the shots at 4 make two independent segments / window chains)
+SPLITS = {
+    "sequential": dict(consistency="loopback,flow-warp,color-match", shots="4"),
+    "keyframes": dict(method="keyframes", keys="every:3", plate="2x1"),
+    "ebsynth": dict(method="ebsynth", keys="every:4", batch_size=2),
+    "animatediff": dict(method="animatediff", context_length=3, context_overlap=1, shots="4"),
+}
+
+
+@pytest.mark.parametrize("name", SPLITS)
+def test_split_methods_give_the_local_frames(executor, clip, tmp_path, name):
+    options = {**LOOK, **SPLITS[name]}
+    local = tmp_path / "local"
+    run_job(build_spec(str(clip), {**options, "output": [str(tmp_path / "local.gif")]}), job_dir=local)
+    job = tmp_path / "job"
+    spec = build_spec(str(clip), {**options, "output": [str(tmp_path / "ray.gif")]})
+    run_job(spec, job_dir=job, executor=executor)
+    assert digests(job / "frames") == digests(local / "frames") and len(digests(local / "frames")) == FRAMES
+    assert logged(job) == Counter(range(FRAMES))  # each index made once
+    assert executor.last_units >= 2
+    assert all(executor.last_run.values()), executor.last_run  # both workers had a part
+    if name == "sequential":  # resumed mid-segment: pieces start at the last stored frame before them
+        for i in (2, 3, 6, 7):
+            (job / "frames" / f"{i:05d}.png").unlink()
+        kept = {n: d for n, d in digests(job / "frames").items()}
+        result = run_job(spec, job_dir=job, executor=executor)
+        assert (result.frames_computed, result.frames_resumed) == (4, 4)
+        assert digests(job / "frames") == digests(local / "frames")
+        assert {n: d for n, d in digests(job / "frames").items() if n in kept} == kept
