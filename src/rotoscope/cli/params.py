@@ -103,6 +103,15 @@ def command(func: Callable[..., Any], options: Iterable[Option], own: list[inspe
     return typed
 
 
+def with_where(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A face's command (``ui``, ``serve``: its own typer parameters, and ``**where``) that also takes the options
+    saying where its jobs run (--executor/--workers/--ray/--ray-token, declared in jobs/table.py)."""
+    from ..jobs.table import WHERE, lookup
+
+    own = [p for p in inspect.signature(func).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    return command(func, [lookup(k) for k in WHERE], own)
+
+
 class _Quiet:
     """Flags show no ``<bool>`` type in the help: a flag takes no value."""
 

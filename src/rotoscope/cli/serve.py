@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from .common import friendly
-from .params import Command
+from .params import Command, with_where
 
 HELP = """Serve the A1111 web UI's API (/sdapi/v1: txt2img, img2img, progress, interrupt, options, sd-models, …)
 and rotoscope's own video jobs (/rotoscope/v1: queue, status, cancel, outputs, resume after a restart).
@@ -30,13 +30,15 @@ def serve(
     max_images: Annotated[int, typer.Option(help="Most images one request may ask for (batch_size × n_iter).")] = 16,
     media_dir: Annotated[Optional[Path], typer.Option(help="Folder a video job's source path may name (default: JOBS_DIR/inputs).", show_default=False)] = None,
     max_frames: Annotated[int, typer.Option(help="Most source frames one video job (/rotoscope/v1/jobs) may decode.")] = 1000,
+    **where: str,
 ) -> None:
+    """``where``: --executor / --workers / --ray / --ray-token (declared in jobs/table.py): where video jobs run."""
     from ..api import parse_size
     from ..http.config import ServeConfig
 
     config = ServeConfig(host=host, port=port, listen=listen, api_auth=api_auth, max_request=parse_size(max_request),
                          max_pixels=max_pixels, max_images=max_images, jobs_dir=jobs_dir, models_dir=models_dir,
-                         media_dir=media_dir, max_frames=max_frames)
+                         media_dir=media_dir, max_frames=max_frames, where=where)
     config.validate()  # refuse --listen without --api-auth before importing the server
     from ..http.app import serve as run_server
 
@@ -44,4 +46,4 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="serve", help=HELP, cls=Command)(friendly(serve))
+    app.command(name="serve", help=HELP, cls=Command)(friendly(with_where(serve)))

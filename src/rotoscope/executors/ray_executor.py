@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..notices import notice
-from ..progress import Progress, check_cancel
+from ..progress import Progress, WorkerProgress, check_cancel
 from . import ExecutorError
 from .cluster import Cluster
 
@@ -86,6 +86,8 @@ class RayExecutor:
         self.pools: dict[str, _Pool] = {}
         self.stats = {"units": 0, "requeued": 0, "replaced": 0, "duplicates": 0, "written": 0, "models_built": 0}
         self.lock = threading.Lock()
+        self.running = threading.Lock()
+        self.last_units = 0
         self.last_run: dict[str, int] = {}  # frames each worker wrote in the last job
 
     # -- actors ------------------------------------------------------------------------------------
@@ -93,6 +95,10 @@ class RayExecutor:
         reason = ray_refusal(spec)
         if reason:
             raise ExecutorError(reason)
+
+    def refusal(self, spec) -> str | None:
+        """Why ``spec`` cannot run on these actors (a face then runs it locally), or None."""
+        return ray_refusal(spec)
 
     def _new_actor(self, pool: _Pool, spec) -> Any:
         from .worker import FrameWorker
@@ -160,12 +166,16 @@ class RayExecutor:
         """Make ``todo`` on the actors, unit by unit (executors/plan.py); this process writes each result into
         ``job`` (JobDir). ``shots`` (media/shots.Shots) and ``selection`` (keyframe methods' keys): the job's."""
         from ..media.shots import Shots
-        from .plan import plan
 
         self.check(spec)
+        with self.running:  # a face's jobs (page, HTTP queue) take the actors one after another
+            self._stylize(job, spec, todo, timeline, infotext, progress, cancel, shots or Shots(len(timeline)), selection)
+
+    def _stylize(self, job, spec, todo, timeline, infotext, progress, cancel, shots, selection) -> None:
+        from .plan import plan
+
         with self.lock:
             pool = self.pool(spec)
-        shots = shots or Shots(len(timeline))
         todo_set = set(todo)
         done = {i for i in range(len(timeline)) if i not in todo_set}
         units = plan(spec, todo, len(timeline), done, shots, selection)
@@ -178,15 +188,6 @@ class RayExecutor:
         lines = ", ".join(f"{name} {count}" for name, count in run.per_worker.items())
         notice(f"ray: {run.written} frames in {len(units)} units on {len(pool.slots)} workers ({lines}); "
                f"{self.stats['replaced']} workers replaced, {self.stats['requeued']} units queued again.")
-
-
-@dataclass
-class WorkerProgress:
-    """What the progress bar and the page show per worker: frames written, their rate, when its share ends."""
-
-    frames: int = 0
-    fps: float = 0.0
-    eta: float | None = None  # seconds until the frames still to do are done at the workers' current rates
 
 
 class _Run:
@@ -292,12 +293,21 @@ class _Run:
             workers(self.worker_progress())
 
     def worker_progress(self) -> dict[str, WorkerProgress]:
-        """Frames, frames/s (since the job's first unit) and ETA (the frames left at all workers' rate) per worker."""
+        """Per worker: frames written, frames/s since the job started, and the seconds until its units in flight
+        and its share of the queued frames (in proportion to its rate) are made."""
         elapsed = max(time.perf_counter() - self.started, 1e-6)
-        rate = self.written / elapsed
-        left = self.total - self.written
-        eta = left / rate if rate > 0 else None
-        return {name: WorkerProgress(count, count / elapsed, eta) for name, count in self.per_worker.items()}
+        rates = {name: count / elapsed for name, count in self.per_worker.items()}
+        held = {slot.name: 0 for slot in self.pool.slots}
+        for slot, _, unit in self.pending.values():
+            held[slot.name] += len(unit.todo)
+        queued = max(0, self.total - self.written - sum(held.values()))
+        total_rate = sum(rates.values())
+        found = {}
+        for name, count in self.per_worker.items():
+            rate = rates[name]
+            eta = (held.get(name, 0) + queued * rate / total_rate) / rate if rate > 0 else None
+            found[name] = WorkerProgress(count, round(rate, 3), eta)
+        return found
 
 
 def _spec(spec_json: str):
