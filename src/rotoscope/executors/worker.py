@@ -49,6 +49,12 @@ class FrameWorker:
     def pid(self) -> int:
         return os.getpid()
 
+    def node(self) -> str:
+        """The id of the Ray node this actor runs on (a test removes that node)."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
     def stats(self) -> dict:
         return {"pid": os.getpid(), "units": self.units}
 
