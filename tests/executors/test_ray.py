@@ -318,3 +318,46 @@ def test_split_methods_give_the_local_frames(executor, clip, tmp_path, name):
         assert (result.frames_computed, result.frames_resumed) == (4, 4)
         assert digests(job / "frames") == digests(local / "frames")
         assert {n: d for n, d in digests(job / "frames").items() if n in kept} == kept
+
+
+def test_the_video_job_queue_runs_its_jobs_on_the_servers_executor(executor, clip, local_frames, tmp_path):
+    """`rotoscope serve --workers N` holds one executor (api.executor) for its lifetime; the video-jobs queue runs
+    each job on it: here the module's actors, in a server thread of this process. A job Ray cannot split runs in
+    the server's process instead (api.run_spec)."""
+    import base64
+
+    import requests
+
+    from rotoscope.http.app import serve_in_thread
+    from rotoscope.http.config import ServeConfig
+    from tests.servers import free_port
+
+    config = ServeConfig(port=free_port(), jobs_dir=tmp_path / "jobs", where={"workers": "2"})
+    server = serve_in_thread(config, "tiny", executor)
+    url = f"http://127.0.0.1:{config.port}/rotoscope/v1/jobs"
+    try:
+        written = executor.stats["written"]
+        options = {k: v for k, v in LOOK.items() if k != "model"}
+        r = requests.post(url, json={"clip": base64.b64encode(clip.read_bytes()).decode(), "filename": "clip.mp4",
+                                     "options": options}, timeout=120)
+        assert r.status_code == 200, r.text
+        id = r.json()["id"]
+        while (found := requests.get(f"{url}/{id}", timeout=30).json())["state"] not in ("done", "failed", "cancelled"):
+            time.sleep(0.05)  # no time is asserted: the test's own timeout bounds it
+        assert found["state"] == "done", found
+        assert executor.stats["written"] - written == FRAMES  # every frame came from the actors
+        assert sum(executor.last_run.values()) == FRAMES
+        (job,) = [p.parent for p in (tmp_path / "jobs").rglob("job.json")]
+        assert digests(job / "frames") == local_frames
+    finally:
+        server.should_exit = True
+
+
+def test_ui_and_serve_take_where_options_in_one_line_errors():
+    from typer.testing import CliRunner
+
+    from rotoscope.cli import app
+
+    for command in ("ui", "serve"):
+        result = CliRunner().invoke(app, [command, "--workers", "-1"])
+        assert result.exit_code == 2 and "--workers" in result.output and "Traceback" not in result.output, result.output
