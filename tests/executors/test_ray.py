@@ -202,7 +202,8 @@ def test_a_client_without_the_token_is_refused(cluster, home):
     join turns that into a one-line error naming --ray-token; a bare client keeps this test quick.)"""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env.update(HOME=str(home), RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
-               RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")  # reach 127.0.0.1 as given (see executors/cluster.py)
+               RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0",  # reach 127.0.0.1 as given (see executors/cluster.py)
+               RAY_gcs_server_port_wait_time_s="1")  # one refused attempt is the answer (default: 20, a second apart)
     code = f"import ray; ray.init(address={cluster.address!r}); print('CONNECTED')"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "CONNECTED" not in done.stdout
