@@ -88,7 +88,8 @@ def test_batch_killed_mid_way_resumes_every_job(tmp_path):
         proc.kill()
         stderr = proc.communicate()[1].decode()
     assert alive, stderr[-1500:]
-    before = {name: frames(name) for name in "abc"}
+    on_disk = {name: {int(p.stem) for p in tmp_path.glob(f"jobs/{name}-*/frames/[0-9]*.png")} for name in "abc"}
+    before = {name: len(found) for name, found in on_disk.items()}
     assert before["a"] == 20 and 1 <= before["b"] and before["c"] < 20, before  # killed inside the batch
 
     cwd = os.getcwd()
@@ -101,6 +102,9 @@ def test_batch_killed_mid_way_resumes_every_job(tmp_path):
     rows = json.loads(again.output[again.output.index("["):])
     assert [(Path(r["source"]).name, r["status"], r["resumed"]) for r in rows] == [
         ("a.mp4", "done", 20), ("b.mp4", "done", before["b"]), ("c.mp4", "done", before["c"])]
-    for row in rows:
-        assert _logged(tmp_path / row["job"]) == Counter(range(20))  # nothing computed twice
+    for name, row in zip("abc", rows):
+        logged = _logged(tmp_path / row["job"])
+        # nothing computed twice; every frame missing at the kill made by the rerun (a frame renamed into place
+        # just before the kill, its log line not yet written, is on disk and not logged)
+        assert set(logged.values()) == {1} and set(range(20)) - on_disk[name] <= set(logged), (name, logged)
     assert all((tmp_path / "out" / f"{name}.gif").exists() for name in "abc")

@@ -7,7 +7,9 @@ Only this module's nodes are stopped (cluster.shutdown), never `ray stop`."""
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import signal
 import shutil
 import tempfile
 from collections import Counter
@@ -87,8 +89,19 @@ def test_a_node_removed_mid_job_loses_nothing(two_nodes, tmp_path):
         slots = executor.pool(spec).slots
         nodes = ray.get([slot.actor.node.remote() for slot in slots])
         assert sorted(nodes) == sorted([worker.node_id, cluster.head_node.node_id])  # one actor on each node
+        lost = ray.get(slots[nodes.index(worker.node_id)].actor.pid.remote())
+
+        def lose_the_node() -> None:
+            """The machine goes: its raylet and stores (remove_node), and its worker processes with them (a worker
+            whose raylet was SIGKILLed may otherwise finish a few more calls before it notices)."""
+            cluster.remove_node(worker, allow_graceful=False)
+            try:
+                os.kill(lost, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
         job = tmp_path / "job"
-        progress = RemoveOnFirstWrite(job, lambda: cluster.remove_node(worker, allow_graceful=False))
+        progress = RemoveOnFirstWrite(job, lose_the_node)
         run_job(spec, job_dir=job, executor=executor, progress=progress)
     finally:
         executor.close()

@@ -301,6 +301,7 @@ SPLITS = {
 
 @pytest.mark.parametrize("name", SPLITS)
 def test_split_methods_give_the_local_frames(executor, clip, tmp_path, name):
+    executor.worker_pids()  # every actor ready (one replaced by the test before may still be loading its model)
     options = {**LOOK, **SPLITS[name]}
     local = tmp_path / "local"
     run_job(build_spec(str(clip), {**options, "output": [str(tmp_path / "local.gif")]}), job_dir=local)
