@@ -50,6 +50,14 @@ def option(name: str) -> "Option":
     return lookup(name)
 
 
+def where_options() -> list["Option"]:
+    """The options saying where a job runs (--executor/--workers/--ray/--ray-token): the ones ``ui`` and ``serve``
+    take for the jobs they start."""
+    from .jobs.table import WHERE, lookup
+
+    return [lookup(k) for k in WHERE]
+
+
 def convert_options() -> list["Option"]:
     """The options ``convert`` takes: the media and output options (no model, so no interpolation)."""
     from .media.options import MediaOptions, OutputOptions

@@ -103,13 +103,15 @@ def command(func: Callable[..., Any], options: Iterable[Option], own: list[inspe
     return typed
 
 
-def with_where(func: Callable[..., Any]) -> Callable[..., Any]:
-    """A face's command (``ui``, ``serve``: its own typer parameters, and ``**where``) that also takes the options
-    saying where its jobs run (--executor/--workers/--ray/--ray-token, declared in jobs/table.py)."""
-    from ..jobs.table import WHERE, lookup
+def with_where(func: Callable[..., Any], signature: Callable[..., Any] | None = None) -> Callable[..., Any]:
+    """A face's command (``ui``, ``serve``: its own typer parameters, read from ``signature`` or else ``func``,
+    and ``**where``) that also takes the options saying where its jobs run (--executor/--workers/--ray/--ray-token,
+    declared in jobs/table.py)."""
+    from ..api import where_options
 
-    own = [p for p in inspect.signature(func).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    return command(func, [lookup(k) for k in WHERE], own)
+    params = inspect.signature(signature or func, eval_str=True).parameters.values()
+    own = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    return command(func, where_options(), own)
 
 
 class _Quiet:
