@@ -60,10 +60,10 @@ def test_batch_killed_mid_way_resumes_every_job(tmp_path):
     """The driver (`rotoscope batch` over 3 clips) SIGKILLed once the second job has a frame on disk: the same
     command again finishes every job, and no frame is computed twice (each job's log.jsonl)."""
     import os
-    import signal
     import subprocess
     import sys
-    import time
+
+    from tests.executors.faults import kill_when
 
     root = Path(__file__).resolve().parents[2]
     folder = tmp_path / "clips"
@@ -75,18 +75,7 @@ def test_batch_killed_mid_way_resumes_every_job(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "rotoscope.cli", *args], cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
-    def frames(name: str) -> int:
-        return sum(1 for _ in tmp_path.glob(f"jobs/{name}-*/frames/[0-9]*.png"))
-
-    try:
-        deadline = time.monotonic() + 300  # only stops a hung test: the wait is on the store
-        while frames("b") == 0 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        alive = proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.kill()
-        stderr = proc.communicate()[1].decode()
+    alive, stderr = kill_when(proc, lambda: any(tmp_path.glob("jobs/b-*/frames/[0-9]*.png")), "the second job's first frame")
     assert alive, stderr[-1500:]
     on_disk = {name: {int(p.stem) for p in tmp_path.glob(f"jobs/{name}-*/frames/[0-9]*.png")} for name in "abc"}
     before = {name: len(found) for name, found in on_disk.items()}

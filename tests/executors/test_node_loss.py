@@ -6,7 +6,6 @@ Only this module's nodes are stopped (cluster.shutdown), never `ray stop`."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import signal
@@ -22,6 +21,7 @@ from rotoscope.executors.ray_executor import RayExecutor
 from rotoscope.jobs.build import build_spec
 from rotoscope.jobs.runner import run_job
 from tests import clips
+from tests.executors.faults import OnFirstWrite, frame_files
 from tests.executors.test_ray import FRAMES, LOOK, digests, logged, temps
 
 #: the GCS notices a dead node within a second or two (defaults: ~30 s), so the test waits on state, briefly
@@ -52,29 +52,6 @@ def two_nodes(tmp_path_factory, tiny_model_dir):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-class RemoveOnFirstWrite:
-    """A Progress whose per-worker hook removes the worker node right after the first frame is written (its
-    actor then holds units in flight), and records the frames finished by then."""
-
-    def __init__(self, job: Path, remove) -> None:
-        self.job, self.remove, self.finished = job, remove, None
-
-    def start(self, stage, total):
-        pass
-
-    def advance(self, count=1):
-        pass
-
-    def finish(self):
-        pass
-
-    def workers(self, stats):
-        if self.finished is None:
-            self.finished = {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_ino, p.stat().st_mtime_ns)
-                             for p in (self.job / "frames").glob("*.png")}
-            self.remove()
-
-
 def test_a_node_removed_mid_job_loses_nothing(two_nodes, tmp_path):
     import ray
 
@@ -101,13 +78,12 @@ def test_a_node_removed_mid_job_loses_nothing(two_nodes, tmp_path):
                 pass
 
         job = tmp_path / "job"
-        progress = RemoveOnFirstWrite(job, lose_the_node)
+        progress = OnFirstWrite(job, lose_the_node)
         run_job(spec, job_dir=job, executor=executor, progress=progress)
     finally:
         executor.close()
     assert progress.finished
-    after = {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_ino, p.stat().st_mtime_ns)
-             for p in (job / "frames").glob("*.png") if p.name in progress.finished}
+    after = {n: f for n, f in frame_files(job / "frames").items() if n in progress.finished}
     assert after == progress.finished  # finished frames untouched
     assert digests(job / "frames") == digests(local / "frames")
     assert logged(job) == Counter(range(FRAMES))  # each index written exactly once

@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,6 +27,7 @@ from rotoscope.jobs.build import build_spec
 from rotoscope.jobs.runner import run_job
 from rotoscope.media.atomic import is_temp_name
 from tests import clips
+from tests.executors.faults import OnFirstWrite, frame_files, kill_when, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMES = 8
@@ -96,14 +96,6 @@ def frames_on_disk(job: Path) -> set[int]:
     return {int(p.stem) for p in (job / "frames").glob("[0-9]*.png")} if (job / "frames").exists() else set()
 
 
-def wait_for(condition, what: str, limit: float = 600) -> None:
-    """Poll ``condition`` (store or cluster state) until it holds; ``limit`` only stops a hung test."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, f"still waiting for {what}"
-        time.sleep(0.02)
-
-
 def test_driver_killed_then_rerun_recomputes_nothing(executor, cluster, clip, local_frames, tmp_path, home):
     """(First in the module: its driver's actor needs a CPU the module's two actors would hold.)
     A driver process (the CLI, joining this cluster with its token) is SIGKILLed once it has written a frame;
@@ -119,13 +111,7 @@ def test_driver_killed_then_rerun_recomputes_nothing(executor, cluster, clip, lo
             "--ray", cluster.address, "--ray-token", cluster.token, "--workers", "1",
             *[x for k, v in LOOK.items() for x in (f"--{k}", str(v))]]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        wait_for(lambda: frames_on_disk(job) or proc.poll() is not None, "the driver's first frame")
-        alive = proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.kill()
-        stderr = proc.communicate()[1].decode()
+    alive, stderr = kill_when(proc, lambda: frames_on_disk(job), "the driver's first frame")
     assert alive, stderr[-1200:]
     done = frames_on_disk(job)  # after the kill: what the store holds (a frame renamed but not yet logged counts)
     assert 1 <= len(done) < FRAMES, stderr[-2000:]
@@ -153,40 +139,16 @@ def test_two_workers_give_the_local_frames_byte_for_byte(executor, clip, local_f
     assert (tmp_path / "out.gif").stat().st_size > 0
 
 
-class KillOnFirstWrite:
-    """A Progress whose per-worker hook SIGKILLs one actor right after the first frame is written: that actor
-    is mid-unit (each holds up to two units), and the frames finished so far are recorded."""
-
-    def __init__(self, job: Path, victim: int) -> None:
-        self.job, self.victim, self.finished = job, victim, None
-
-    def start(self, stage, total):
-        pass
-
-    def advance(self, count=1):
-        pass
-
-    def finish(self):
-        pass
-
-    def workers(self, counts):
-        if self.finished is None:
-            self.finished = {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_ino, p.stat().st_mtime_ns)
-                             for p in (self.job / "frames").glob("*.png")}
-            os.kill(self.victim, signal.SIGKILL)
-
-
 def test_an_actor_killed_mid_unit_loses_only_its_units(executor, clip, local_frames, tmp_path):
     executor.pool(spec_for(clip, tmp_path / "out.gif"))
     pids = executor.worker_pids()
     killed_id = next(iter(executor.pools.values())).slots[1].actor._actor_id
     before = dict(executor.stats)
     job = tmp_path / "job"
-    progress = KillOnFirstWrite(job, pids["w1"])
+    progress = OnFirstWrite(job, lambda: os.kill(pids["w1"], signal.SIGKILL))  # w1 is mid-unit then
     run_job(spec_for(clip, tmp_path / "out.gif"), job_dir=job, executor=executor, progress=progress)
     assert progress.finished  # the kill happened with frames finished
-    after = {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_ino, p.stat().st_mtime_ns)
-             for p in (job / "frames").glob("*.png") if p.name in progress.finished}
+    after = {n: f for n, f in frame_files(job / "frames").items() if n in progress.finished}
     assert after == progress.finished  # finished frames untouched: same bytes, same file, same mtime
     assert digests(job / "frames") == local_frames  # every index, byte-identical to the local run
     assert logged(job) == Counter(range(FRAMES))  # each index computed (written) exactly once
