@@ -139,26 +139,6 @@ def test_two_workers_give_the_local_frames_byte_for_byte(executor, clip, local_f
     assert (tmp_path / "out.gif").stat().st_size > 0
 
 
-def test_an_actor_killed_mid_unit_loses_only_its_units(executor, clip, local_frames, tmp_path):
-    executor.pool(spec_for(clip, tmp_path / "out.gif"))
-    pids = executor.worker_pids()
-    killed_id = next(iter(executor.pools.values())).slots[1].actor._actor_id
-    before = dict(executor.stats)
-    job = tmp_path / "job"
-    progress = OnFirstWrite(job, lambda: os.kill(pids["w1"], signal.SIGKILL))  # w1 is mid-unit then
-    run_job(spec_for(clip, tmp_path / "out.gif"), job_dir=job, executor=executor, progress=progress)
-    assert progress.finished  # the kill happened with frames finished
-    after = {n: f for n, f in frame_files(job / "frames").items() if n in progress.finished}
-    assert after == progress.finished  # finished frames untouched: same bytes, same file, same mtime
-    assert digests(job / "frames") == local_frames  # every index, byte-identical to the local run
-    assert logged(job) == Counter(range(FRAMES))  # each index computed (written) exactly once
-    assert not temps(job)
-    assert executor.stats["replaced"] - before["replaced"] == 1
-    assert 1 <= executor.stats["requeued"] - before["requeued"] <= 2  # only the dead actor's in-flight units
-    slot = next(iter(executor.pools.values())).slots[1]
-    assert slot.actor._actor_id != killed_id  # a new actor took its place (its model may still be loading)
-
-
 def test_a_client_without_the_token_is_refused(cluster, home):
     """A plain Ray client (no token, auth disabled on its side) is refused by the cluster's GCS. (rotoscope's own
     join turns that into a one-line error naming --ray-token; a bare client keeps this test quick.)"""
@@ -263,7 +243,7 @@ SPLITS = {
 
 @pytest.mark.parametrize("name", SPLITS)
 def test_split_methods_give_the_local_frames(executor, clip, tmp_path, name):
-    executor.worker_pids()  # every actor ready (one replaced by the test before may still be loading its model)
+    executor.worker_pids()  # every actor ready (a pool's actors answer once their model is built)
     options = {**LOOK, **SPLITS[name]}
     local = tmp_path / "local"
     run_job(build_spec(str(clip), {**options, "output": [str(tmp_path / "local.gif")]}), job_dir=local)
@@ -282,6 +262,26 @@ def test_split_methods_give_the_local_frames(executor, clip, tmp_path, name):
         assert (result.frames_computed, result.frames_resumed) == (4, 4)
         assert digests(job / "frames") == digests(local / "frames")
         assert {n: d for n, d in digests(job / "frames").items() if n in kept} == kept
+
+
+def test_an_actor_killed_mid_unit_loses_only_its_units(executor, clip, local_frames, tmp_path):
+    executor.pool(spec_for(clip, tmp_path / "out.gif"))
+    pids = executor.worker_pids()
+    killed_id = next(iter(executor.pools.values())).slots[1].actor._actor_id
+    before = dict(executor.stats)
+    job = tmp_path / "job"
+    progress = OnFirstWrite(job, lambda: os.kill(pids["w1"], signal.SIGKILL))  # w1 is mid-unit then
+    run_job(spec_for(clip, tmp_path / "out.gif"), job_dir=job, executor=executor, progress=progress)
+    assert progress.finished  # the kill happened with frames finished
+    after = {n: f for n, f in frame_files(job / "frames").items() if n in progress.finished}
+    assert after == progress.finished  # finished frames untouched: same bytes, same file, same mtime
+    assert digests(job / "frames") == local_frames  # every index, byte-identical to the local run
+    assert logged(job) == Counter(range(FRAMES))  # each index computed (written) exactly once
+    assert not temps(job)
+    assert executor.stats["replaced"] - before["replaced"] == 1
+    assert 1 <= executor.stats["requeued"] - before["requeued"] <= 2  # only the dead actor's in-flight units
+    slot = next(iter(executor.pools.values())).slots[1]
+    assert slot.actor._actor_id != killed_id  # a new actor took its place (its model may still be loading)
 
 
 def test_the_video_job_queue_runs_its_jobs_on_the_servers_executor(executor, clip, local_frames, tmp_path):
