@@ -317,6 +317,56 @@ def test_the_video_job_queue_runs_its_jobs_on_the_servers_executor(executor, cli
         server.should_exit = True
 
 
+def test_a_node_removed_mid_job_loses_nothing(executor, cluster, clip, local_frames, tmp_path):
+    """The module's cluster gets a second node (ray.cluster_utils' add_node: 1 CPU, 127.0.0.1, the cluster's token,
+    its private temp folder); a job on 3 actors (one per CPU, so one lands there) loses that node right after its
+    first frame is written. The job completes on the node that is left: every index once, the local run's bytes,
+    finished frames untouched. (Last of the Ray tests: the module's own actors are closed to make room.)"""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from rotoscope.executors.cluster import LOCALHOST, _environment, _single_machine
+
+    executor.close()  # their CPUs go to the 3 actors below
+    nodes = Cluster(initialize_head=False, shutdown_at_exit=False)  # cluster_utils over the module's own head
+    nodes.head_node, nodes.redis_address = ray._private.worker._global_node, None
+    env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(cluster.folder / "auth_token"), "RAY_AUTH_TOKEN": None,
+           "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    with _environment(env), _single_machine(ray):
+        node = nodes.add_node(wait=False, num_cpus=1, node_ip_address=LOCALHOST, temp_dir=str(cluster.folder / "ray"))
+    wait_for(lambda: ray.cluster_resources().get("CPU", 0) >= 3, "the second node")
+    three = RayExecutor(cluster, workers=3, threads=1)
+    try:
+        spec = spec_for(clip, tmp_path / "out.gif")
+        slots = three.pool(spec).slots
+        on_node = [n == node.node_id for n in ray.get([slot.actor.node.remote() for slot in slots])]
+        assert on_node.count(True) == 1  # one actor on the second node
+        lost = ray.get(slots[on_node.index(True)].actor.pid.remote())
+
+        def lose_the_node() -> None:
+            """The machine goes: its raylet and stores (remove_node), and its worker processes with them (a worker
+            whose raylet was SIGKILLed may otherwise finish a few more calls before it notices)."""
+            nodes.remove_node(node, allow_graceful=False)
+            try:
+                os.kill(lost, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        job = tmp_path / "job"
+        progress = OnFirstWrite(job, lose_the_node)
+        run_job(spec, job_dir=job, executor=three, progress=progress)
+    finally:
+        three.close()
+        if node in nodes.worker_nodes:
+            nodes.remove_node(node, allow_graceful=False)
+    assert progress.finished
+    assert {n: f for n, f in frame_files(job / "frames").items() if n in progress.finished} == progress.finished
+    assert digests(job / "frames") == local_frames
+    assert logged(job) == Counter(range(FRAMES))  # each index written exactly once
+    assert not temps(job)
+    assert three.stats["requeued"] >= 1 and three.stats["replaced"] == 1  # the lost node's units came back
+
+
 def test_ui_and_serve_take_where_options_in_one_line_errors():
     from typer.testing import CliRunner
 
