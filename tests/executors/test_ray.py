@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -214,9 +215,15 @@ def test_the_local_cluster_listens_on_127_0_0_1_only(cluster, executor):
     node = ray._private.worker._global_node
     roots = {info.process.pid for infos in node.all_processes.values() for info in infos}
     # the actors are the raylet's children: found among its descendants
-    ports = _listening(_descendants(roots))
+    pids = _descendants(roots)
+    ports = _listening(pids)
     assert ports  # the GCS, the raylet, the object manager, the workers: they do listen
     assert all(_loopback(p.rsplit(":", 1)[0]) for p in ports), ports
+    # the same seen by `ss -ltnp` (what an admin runs): every listening socket of these processes, on loopback
+    shown = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout.splitlines()
+    by_ss = [line.split()[3].rsplit(":", 1) for line in shown if {int(p) for p in re.findall(r"pid=(\d+)", line)} & pids]
+    assert sorted(int(port) for _, port in by_ss) == sorted(int(p.rsplit(":", 1)[1]) for p in ports), (by_ss, ports)
+    assert all(_loopback(address.strip("[]")) for address, _ in by_ss), by_ss
 
 
 def test_jobs_ray_cannot_split_are_refused_in_one_line(clip):
