@@ -16,6 +16,15 @@ the sides in a rotated order; a figure is the median over rounds.
   the actor and decode in the driver, the object store, scheduling) with nothing gained from parallelism.
 
 The Ray sides' frames are checked byte-identical to the local side's.
+
+``--split``: what splitting costs in temporal consistency. Sequential techniques and AnimateDiff split only
+where a chain starts anyway (a shot cut, a stored frame), so a clip of one shot runs on one actor; to spread
+it, mark where it may restart (``--shots 12``: the chain restarts there, as at a cut). Each job below runs
+unsplit (local, ``--shots none``) and split in two (2 Ray workers, ``--shots N/2``), on the sample clip, and
+both are scored (rotoscope.metrics.score_frames, DIS flow, every pair counted, the seam too):
+
+- warp error: mean over the clip; seam: the warp error of the pair across the restart; Δ: split − unsplit.
+- keyframes / ebsynth split into keys then spans without restarting anything: their Δ is 0 (frames byte-identical).
 """
 
 from __future__ import annotations
@@ -39,14 +48,73 @@ def _digests(job: Path) -> list[str]:
     return [hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((job / "frames").glob("[0-9]*.png"))]
 
 
+#: the split jobs of --split: name → options (each runs unsplit and split in two)
+SPLIT_JOBS = {
+    "loopback": dict(consistency="loopback"),
+    "flow-warp": dict(consistency="flow-warp"),
+    "color-match": dict(consistency="color-match"),
+    "loopback+flow-warp+color-match": dict(consistency="loopback,flow-warp,color-match"),
+    "animatediff (windows 8, overlap 2)": dict(method="animatediff", context_length=8, context_overlap=2),
+    "keyframes (every:6)": dict(method="keyframes", keys="every:6"),
+    "ebsynth (every:6)": dict(method="ebsynth", keys="every:6"),
+}
+
+
+def _scored(job: Path, seam: int) -> tuple[float, float]:
+    from rotoscope.jobs.store import JobDir
+    from rotoscope.metrics import score_frames
+
+    store = JobDir(job)
+    count = len(store.timeline())
+    score = score_frames(((store.output_image(i), store.source_image(i)) for i in range(count)), shots="none")
+    return score.warp_error, score.pairs[seam - 1]
+
+
+def split_quality(args, root: Path) -> None:
+    from rotoscope.executors.cluster import start_local
+    from rotoscope.executors.ray_executor import RayExecutor
+    from rotoscope.jobs.build import build_spec
+    from rotoscope.jobs.runner import run_job
+
+    sample = str(Path(__file__).resolve().parents[1] / "samples" / "cup.mp4")
+    look = dict(model="tiny", prompt="ink drawing", seed=3, steps=args.steps, strength=0.5, width=args.width,
+                threads=1, max_frames=args.frames)
+    seam = args.frames // 2
+    rows, data = [], {"bench": "scale-split", "frames": args.frames, "width": args.width, "steps": args.steps, "seam": seam}
+    with start_local(2, gpus=0) as cluster:
+        executor = RayExecutor(cluster, workers=2, threads=1)
+        for n, (name, options) in enumerate(SPLIT_JOBS.items()):
+            restart = options.get("method") not in ("keyframes", "ebsynth")  # they split without restarting
+            jobs = {}
+            for side, shots, runner in (("unsplit", "none", None), ("split", str(seam) if restart else "none", executor)):
+                job = root / f"split{n}-{side}"
+                run_job(build_spec(sample, {**look, **options, "shots": shots, "output": [str(job / "out.gif")]}),
+                        job_dir=job, executor=runner)
+                jobs[side] = job
+            (whole, seam_u), (split, seam_s) = _scored(jobs["unsplit"], seam), _scored(jobs["split"], seam)
+            same = _digests(jobs["unsplit"]) == _digests(jobs["split"])
+            units = executor.last_units
+            rows.append([name, whole, split, split - whole, seam_u, seam_s, units, "yes" if same else "no"])
+            data[name] = {"warp_error_unsplit": round(whole, 4), "warp_error_split": round(split, 4),
+                          "delta": round(split - whole, 4), "seam_unsplit": round(seam_u, 4),
+                          "seam_split": round(seam_s, 4), "units": units, "identical": same}
+        executor.close()
+    print_table(["job", "warp err unsplit", "split", "Δ", "seam unsplit", "seam split", "units", "identical"], rows)
+    print_json(data)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--split", action="store_true", help="measure what splitting changes (warp error), not throughput")
     args = parser.parse_args()
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    if args.split:
+        split_quality(args, Path(tempfile.mkdtemp(prefix="bench-split-")))
+        return
 
     from rotoscope.executors.cluster import start_local
     from rotoscope.executors.ray_executor import RayExecutor

@@ -18,6 +18,8 @@ Heavy libraries (torch, diffusers, PyAV) are imported only by the functions that
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +48,14 @@ def option(name: str) -> "Option":
     from .jobs.table import lookup
 
     return lookup(name)
+
+
+def where_options() -> list["Option"]:
+    """The options saying where a job runs (--executor/--workers/--ray/--ray-token): the ones ``ui`` and ``serve``
+    take for the jobs they start."""
+    from .jobs.table import WHERE, lookup
+
+    return [lookup(k) for k in WHERE]
 
 
 def convert_options() -> list["Option"]:
@@ -247,12 +257,30 @@ def convert(source: str | Path, output: str | Path | list, *, progress: "Progres
 
 @writes
 def run_spec(spec: "JobSpec", job_dir: str | Path | None = None, *, frames: str | None = None,
-             progress: "Progress | None" = None, cancel: threading.Event | None = None) -> "RunResult":
-    """Run (or resume) a job from a spec already built (the page builds it first to show it)."""
+             progress: "Progress | None" = None, cancel: threading.Event | None = None, executor=None) -> "RunResult":
+    """Run (or resume) a job from a spec already built (the page builds it first to show it). ``executor``: one
+    from :func:`executor` (the page's and the server's, open for their lifetime); a job it cannot split runs here."""
     from .jobs.runner import run_job
+    from .notices import notice
 
+    reason = executor.refusal(spec) if executor is not None else None
+    if reason:
+        notice(f"{reason.split('; ', 1)[1].split(':')[0]}: running this job here, not on the Ray workers.")
+        executor = None
     return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=spec.output.overwrite,
-                   progress=progress, cancel=cancel)
+                   progress=progress, cancel=cancel, executor=executor)
+
+
+@contextmanager
+def executor(*, executor: str | None = None, workers: int | str | None = None, ray: str | None = None,
+             ray_token: str | None = None, threads: int = 0) -> Iterator[Any]:
+    """Where the jobs of a long-lived face run (``rotoscope ui`` / ``serve`` with --workers / --ray): None for
+    here, or Ray actors kept for the block (their models stay loaded between jobs). Pass it to :func:`run_spec`."""
+    from .executors import Where, open_executor
+
+    where = Where.take({"executor": executor, "workers": workers, "ray": ray, "ray_token": ray_token})
+    with open_executor(where, threads=threads) as found:
+        yield found
 
 
 def jobs_root() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Protocol
 
 from .errors import RotoscopeError
@@ -12,6 +13,26 @@ class Progress(Protocol):
     def start(self, stage: str, total: int | None) -> None: ...
     def advance(self, count: int = 1) -> None: ...
     def finish(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class WorkerProgress:
+    """One worker of a job spread over several (executors/): frames it made, its frames/s, and the seconds until
+    its share of the frames still to do is made (None until it has made one). A progress object with a
+    ``workers({name: WorkerProgress})`` method gets them after each write."""
+
+    frames: int
+    fps: float
+    eta: float | None
+
+
+def describe_workers(workers: dict[str, WorkerProgress]) -> str:
+    """'w0 12 fr · 1.20 fr/s · ETA 9 s; w1 …': the line the CLI and the page show under their bar."""
+    parts = []
+    for name, w in workers.items():
+        eta = f"ETA {w.eta:.0f} s" if w.eta is not None else "ETA --"
+        parts.append(f"{name} {w.frames} fr · {w.fps:.2f} fr/s · {eta}")
+    return "; ".join(parts)
 
 
 class NullProgress:

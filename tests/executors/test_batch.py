@@ -54,3 +54,46 @@ def test_batch_refuses_a_spec_without_source_in_one_line(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["batch", str(spec), *SHARED])
     assert result.exit_code == 2
     assert "a job spec is a JSON object of options with a \"source\"" in result.output
+
+
+def test_batch_killed_mid_way_resumes_every_job(tmp_path):
+    """The driver (`rotoscope batch` over 3 clips) SIGKILLed once the second job has a frame on disk: the same
+    command again finishes every job, and no frame is computed twice (each job's log.jsonl)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.executors.faults import kill_when
+
+    root = Path(__file__).resolve().parents[2]
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name in "abc":
+        clips.moving_box_clip(folder / f"{name}.mp4", frames=20, size=(64, 48))
+    args = ["batch", str(folder), *SHARED, "--out-dir", str(tmp_path / "out"), "--json"]
+    env = {**os.environ, "PYTHONPATH": f"{root / 'src'}{os.pathsep}{root}"}
+    proc = subprocess.Popen([sys.executable, "-m", "rotoscope.cli", *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+    alive, stderr = kill_when(proc, lambda: any(tmp_path.glob("jobs/b-*/frames/[0-9]*.png")), "the second job's first frame")
+    assert alive, stderr[-1500:]
+    on_disk = {name: {int(p.stem) for p in tmp_path.glob(f"jobs/{name}-*/frames/[0-9]*.png")} for name in "abc"}
+    before = {name: len(found) for name, found in on_disk.items()}
+    assert before["a"] == 20 and 1 <= before["b"] and before["c"] < 20, before  # killed inside the batch
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        again = CliRunner().invoke(app, args)
+    finally:
+        os.chdir(cwd)
+    assert again.exit_code == 0, again.output
+    rows = json.loads(again.output[again.output.index("["):])
+    assert [(Path(r["source"]).name, r["status"], r["resumed"]) for r in rows] == [
+        ("a.mp4", "done", 20), ("b.mp4", "done", before["b"]), ("c.mp4", "done", before["c"])]
+    for name, row in zip("abc", rows):
+        logged = _logged(tmp_path / row["job"])
+        # nothing computed twice; every frame missing at the kill made by the rerun (a frame renamed into place
+        # just before the kill, its log line not yet written, is on disk and not logged)
+        assert set(logged.values()) == {1} and set(range(20)) - on_disk[name] <= set(logged), (name, logged)
+    assert all((tmp_path / "out" / f"{name}.gif").exists() for name in "abc")

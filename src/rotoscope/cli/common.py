@@ -109,6 +109,7 @@ class RichProgress:
                             TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False)
         self.task = None
         self.started = False
+        self.worker_tasks: dict[str, Any] = {}
 
     def start(self, stage: str, total: int | None) -> None:
         if total == 0:
@@ -127,6 +128,21 @@ class RichProgress:
         if self.task is not None:
             task = next(t for t in self.bar.tasks if t.id == self.task)
             self.bar.update(self.task, total=task.completed)
+        for name, task_id in self.worker_tasks.items():
+            task = next(t for t in self.bar.tasks if t.id == task_id)
+            self.bar.update(task_id, total=task.completed)
+        self.worker_tasks = {}
+
+    def workers(self, workers: dict) -> None:
+        """A job on several workers (executors/): one bar per worker under the stage's — its frames, frames/s,
+        and the ETA of its share (its frames in flight and its part of the queue)."""
+        for name, w in workers.items():
+            left = w.eta * w.fps if w.eta is not None else 0
+            total = w.frames + max(1, round(left)) if w.eta is None or left >= 0.5 else w.frames
+            if name not in self.worker_tasks:
+                self.worker_tasks[name] = self.bar.add_task(f"  {name}", total=total, completed=w.frames)
+            else:
+                self.bar.update(self.worker_tasks[name], total=total, completed=w.frames)
 
     def close(self) -> None:
         if self.started:

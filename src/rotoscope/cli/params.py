@@ -103,6 +103,17 @@ def command(func: Callable[..., Any], options: Iterable[Option], own: list[inspe
     return typed
 
 
+def with_where(func: Callable[..., Any], signature: Callable[..., Any] | None = None) -> Callable[..., Any]:
+    """A face's command (``ui``, ``serve``: its own typer parameters, read from ``signature`` or else ``func``,
+    and ``**where``) that also takes the options saying where its jobs run (--executor/--workers/--ray/--ray-token,
+    declared in jobs/table.py)."""
+    from ..api import where_options
+
+    params = inspect.signature(signature or func, eval_str=True).parameters.values()
+    own = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    return command(func, where_options(), own)
+
+
 class _Quiet:
     """Flags show no ``<bool>`` type in the help: a flag takes no value."""
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from .common import friendly
-from .params import Command
+from .params import Command, with_where
 
 HELP = """Serve the A1111 web UI's API (/sdapi/v1: txt2img, img2img, progress, interrupt, options, sd-models, …)
 and rotoscope's own video jobs (/rotoscope/v1: queue, status, cancel, outputs, resume after a restart).
@@ -17,7 +17,7 @@ Example: rotoscope serve --port 7861 --model tiny --models-dir models
 """
 
 
-def serve(
+def _options(
     host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs --api-auth.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 7861,
     listen: Annotated[bool, typer.Option("--listen", help="Bind 0.0.0.0 (reachable from other machines); needs --api-auth.")] = False,
@@ -31,12 +31,18 @@ def serve(
     media_dir: Annotated[Optional[Path], typer.Option(help="Folder a video job's source path may name (default: JOBS_DIR/inputs).", show_default=False)] = None,
     max_frames: Annotated[int, typer.Option(help="Most source frames one video job (/rotoscope/v1/jobs) may decode.")] = 1000,
 ) -> None:
-    from ..api import parse_size
+    """The command's own options (typer reads this signature; :func:`serve` gets their values, and the
+    --executor / --workers / --ray / --ray-token of the option model: where video jobs run)."""
+
+
+def serve(**values) -> None:
+    from ..api import parse_size, where_options
     from ..http.config import ServeConfig
 
-    config = ServeConfig(host=host, port=port, listen=listen, api_auth=api_auth, max_request=parse_size(max_request),
-                         max_pixels=max_pixels, max_images=max_images, jobs_dir=jobs_dir, models_dir=models_dir,
-                         media_dir=media_dir, max_frames=max_frames)
+    where = {o.key: values.pop(o.key) for o in where_options() if o.key in values}
+    model = values.pop("model")
+    values["max_request"] = parse_size(values["max_request"])
+    config = ServeConfig(**values, where=where)
     config.validate()  # refuse --listen without --api-auth before importing the server
     from ..http.app import serve as run_server
 
@@ -44,4 +50,4 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="serve", help=HELP, cls=Command)(friendly(serve))
+    app.command(name="serve", help=HELP, cls=Command)(friendly(with_where(serve, _options)))

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import OptionError
 from .common import friendly
-from .params import Command
+from .params import Command, with_where
 
 HELP = """Start the web UI: upload, look, preview, mask, run, jobs — one local page (gradio) and its HTTP API.
 
@@ -29,7 +29,9 @@ def ui(
     max_upload: Annotated[str, typer.Option(help="Largest upload accepted, e.g. 500MB.")] = "500MB",
     jobs_dir: Annotated[Path, typer.Option(help="Folder holding the jobs (and kept uploads); jobs survive restarts.")] = Path("jobs"),
     models_dir: Annotated[Optional[Path], typer.Option(help="Folder of local models (diffusers folders, .safetensors/.ckpt) for the model picker.", show_default=False)] = None,
+    **where: str,
 ) -> None:
+    """``where``: --executor / --workers / --ray / --ray-token (declared in jobs/table.py): where the page's jobs run."""
     from ..api import parse_size
     from ..ui.server import UIConfig, serve
 
@@ -37,7 +39,7 @@ def ui(
         auth = read_auth_file(auth_file)
     config = UIConfig(host=host, port=port, listen=listen, auth=auth, max_upload=parse_size(max_upload),
                       jobs_dir=jobs_dir, models_dir=models_dir, allow_hosts=list(allow_host or []),
-                      allow_origins=list(allow_origin or []))
+                      allow_origins=list(allow_origin or []), where=where)
     config.validate()  # refuse --listen without --auth before importing gradio
     serve(config)
 
@@ -51,4 +53,4 @@ def read_auth_file(path: Path) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="ui", help=HELP, cls=Command)(friendly(ui))
+    app.command(name="ui", help=HELP, cls=Command)(friendly(with_where(ui)))

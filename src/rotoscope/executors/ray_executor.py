@@ -1,7 +1,9 @@
-"""The Ray executor: actors that hold a model stylise units of frames; the driver writes them.
+"""The Ray executor: actors that hold a model make units of frames; the driver writes them.
 
-A *unit* is the frames of one batch (``--batch-size`` consecutive frames still to do, as the local run
-batches them), so every frame gets the same bytes as a local run. The driver keeps at most
+A *unit* (executors/plan.py) is what one actor call makes — a batch, a piece of a sequential segment, a
+plate of keys, a propagation span, an AnimateDiff window — with the finished frames it reads shipped
+along, so every frame gets the same bytes as a local run. A unit is handed out once the frames it reads
+are written (a segment's next piece after its last, a span after its keys). The driver keeps at most
 ``IN_FLIGHT`` units per actor (``ray.wait``), writes each result with the job store's atomic write
 keyed by frame index, in whatever order results come, and writes an index at most once per run. An
 actor that dies takes only its in-flight units with it: those are queued again, for a new actor
@@ -15,14 +17,13 @@ import io
 import json
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..notices import notice
-from ..progress import Progress, check_cancel
+from ..progress import Progress, WorkerProgress, check_cancel
 from . import ExecutorError
 from .cluster import Cluster
 
@@ -35,17 +36,14 @@ ROOM_TIMEOUT = 60.0
 
 
 def ray_refusal(spec) -> str | None:
-    """Why ``spec`` cannot run on Ray yet (one line naming what does), or None."""
-    from ..consistency import TECHNIQUES
-    from ..methods.catalog import Sources, capabilities
+    """Why ``spec`` cannot run on Ray (one line naming what does), or None."""
+    from ..methods.catalog import Redo, capabilities
 
-    caps = capabilities(spec.method)
-    what = ("--workers/--ray run gif2gif (any noise mode, masks, ControlNet, deflicker); ")
-    if not caps.per_frame or caps.sources is not Sources.TODO:
-        return what + f"--method {spec.method} runs locally for now: drop --workers/--ray."
-    model_side = [n for n in spec.consistency.techniques if TECHNIQUES[n].stage == "stylize"]
-    if model_side:
-        return what + f"--consistency {','.join(model_side)} runs locally for now: drop --workers/--ray."
+    what = "--workers/--ray run gif2gif, keyframes, ebsynth and animatediff; "
+    if capabilities(spec.method).redo is Redo.CLIP:  # one generation makes every frame: nothing to split
+        return what + f"--method {spec.method} makes the whole clip in one call and runs locally: drop --workers/--ray."
+    if spec.consistency.uses("cross-frame-attention"):  # its recordings live inside one model, frame after frame
+        return what + "--consistency cross-frame-attention keeps state inside one model and runs locally: drop --workers/--ray."
     return None
 
 
@@ -88,6 +86,8 @@ class RayExecutor:
         self.pools: dict[str, _Pool] = {}
         self.stats = {"units": 0, "requeued": 0, "replaced": 0, "duplicates": 0, "written": 0, "models_built": 0}
         self.lock = threading.Lock()
+        self.running = threading.Lock()
+        self.last_units = 0
         self.last_run: dict[str, int] = {}  # frames each worker wrote in the last job
 
     # -- actors ------------------------------------------------------------------------------------
@@ -95,6 +95,10 @@ class RayExecutor:
         reason = ray_refusal(spec)
         if reason:
             raise ExecutorError(reason)
+
+    def refusal(self, spec) -> str | None:
+        """Why ``spec`` cannot run on these actors (a face then runs it locally), or None."""
+        return ray_refusal(spec)
 
     def _new_actor(self, pool: _Pool, spec) -> Any:
         from .worker import FrameWorker
@@ -109,12 +113,16 @@ class RayExecutor:
         """The actors for ``spec``'s model settings (started once; a batch's jobs with the same settings share them)."""
         key = model_key(spec)
         if key not in self.pools:
-            for other in list(self.pools):  # one model per worker at a time: other models' actors go
-                self._drop(self.pools.pop(other))
-            self._wait_for_room()
-            pool = _Pool(key, spec.to_json(), [])
-            pool.slots = [_Slot(f"w{i}", self._new_actor(pool, spec)) for i in range(self.workers)]
-            self._ready(pool)
+            if self.pools:  # one model per worker at a time: the actors (their processes, torch imported) stay
+                pool = self.pools.pop(next(iter(self.pools)))  # and build the new model in place of the old
+                pool.key, pool.spec_json = key, spec.to_json()
+                self._ready(pool, [slot.actor.load.remote(pool.spec_json) for slot in pool.slots])
+                self.stats["models_built"] += len(pool.slots)
+            else:
+                self._wait_for_room()
+                pool = _Pool(key, spec.to_json(), [])
+                pool.slots = [_Slot(f"w{i}", self._new_actor(pool, spec)) for i in range(self.workers)]
+                self._ready(pool, [slot.actor.pid.remote() for slot in pool.slots])
             self.pools[key] = pool
         return self.pools[key]
 
@@ -128,12 +136,12 @@ class RayExecutor:
                                     "hold the rest); pass fewer --workers or wait for them.")
             time.sleep(0.5)
 
-    def _ready(self, pool: _Pool) -> None:
+    def _ready(self, pool: _Pool, calls: list) -> None:
         """Wait for every actor's model (a model that cannot be built fails here, with its own message)."""
         from ray.exceptions import RayActorError, RayTaskError
 
         try:
-            self.ray.get([slot.actor.pid.remote() for slot in pool.slots])
+            self.ray.get(calls)
         except (RayActorError, RayTaskError) as exc:
             raise ExecutorError(f"a Ray worker could not build the model: {_first_line(exc)}") from None
 
@@ -154,40 +162,67 @@ class RayExecutor:
 
     # -- a job's frames ----------------------------------------------------------------------------
     def stylize(self, job, spec, todo: list[int], timeline, *, infotext: str, progress: Progress,
-                cancel: threading.Event | None = None) -> None:
-        """Stylise ``todo`` on the actors; this process writes each result into ``job`` (JobDir)."""
+                cancel: threading.Event | None = None, shots=None, selection=None) -> None:
+        """Make ``todo`` on the actors, unit by unit (executors/plan.py); this process writes each result into
+        ``job`` (JobDir). ``shots`` (media/shots.Shots) and ``selection`` (keyframe methods' keys): the job's."""
+        from ..media.shots import Shots
+
         self.check(spec)
+        with self.running:  # a face's jobs (page, HTTP queue) take the actors one after another
+            self._stylize(job, spec, todo, timeline, infotext, progress, cancel, shots or Shots(len(timeline)), selection)
+
+    def _stylize(self, job, spec, todo, timeline, infotext, progress, cancel, shots, selection) -> None:
+        from .plan import plan
+
         with self.lock:
             pool = self.pool(spec)
-        size = max(1, spec.style.batch_size)
-        queue = deque(todo[i:i + size] for i in range(0, len(todo), size))
-        run = _Run(self, job, pool, spec.to_json(), len(timeline), timeline, infotext)
+        todo_set = set(todo)
+        done = {i for i in range(len(timeline)) if i not in todo_set}
+        units = plan(spec, todo, len(timeline), done, shots, selection)
+        run = _Run(self, job, pool, spec.to_json(), timeline, infotext, shots, selection)
         progress.start("stylize", len(todo))
-        run.loop(queue, progress, cancel)
+        run.loop(units, progress, cancel)
         progress.finish()
         self.last_run = dict(run.per_worker)
-        done = ", ".join(f"{name} {count}" for name, count in run.per_worker.items())
-        notice(f"ray: {run.written} frames on {len(pool.slots)} workers ({done}); "
+        self.last_units = len(units)
+        lines = ", ".join(f"{name} {count}" for name, count in run.per_worker.items())
+        notice(f"ray: {run.written} frames in {len(units)} units on {len(pool.slots)} workers ({lines}); "
                f"{self.stats['replaced']} workers replaced, {self.stats['requeued']} units queued again.")
 
 
 class _Run:
-    """One job's units over a pool: hand out, collect, write, re-queue what a dead actor held."""
+    """One job's units over a pool: hand out those whose inputs are written, collect, write, re-queue what a
+    dead actor held."""
 
-    def __init__(self, executor: RayExecutor, job, pool: _Pool, spec_json: str, count: int, timeline,
-                 infotext: str) -> None:
+    def __init__(self, executor: RayExecutor, job, pool: _Pool, spec_json: str, timeline, infotext: str,
+                 shots, selection) -> None:
         self.executor, self.job, self.pool, self.spec_json = executor, job, pool, spec_json
-        self.count, self.timeline, self.infotext = count, timeline, infotext
-        self.pending: dict[Any, tuple[_Slot, Any, list[int]]] = {}
+        self.count, self.timeline, self.infotext = len(timeline), timeline, infotext
+        self.cuts = tuple(shots.cuts)
+        self.keys = (list(selection.keys), list(selection.cuts)) if selection is not None else None
+        self.pending: dict[Any, tuple[_Slot, Any, Any]] = {}
         self.written: int = 0
+        self.total = 0
         self.seen: set[int] = set()
         self.per_worker: dict[str, int] = {slot.name: 0 for slot in pool.slots}
+        self.chain_slot: dict[int, _Slot] = {}  # a segment's units stay on one actor while it lives
         self.started = time.perf_counter()
 
-    def _items(self, unit: list[int]) -> list[tuple[int, float, float, bytes]]:
-        return [(i, self.timeline[i].time, self.timeline[i].duration, self.job.source_path(i).read_bytes()) for i in unit]
+    def _payload(self, unit) -> dict:
+        job = self.job
+        return {"todo": [(i, self.timeline[i].time, self.timeline[i].duration) for i in unit.todo],
+                "sources": {i: job.source_path(i).read_bytes() for i in sorted(set(unit.todo) | set(unit.sources))},
+                "outputs": {i: job.output_path(i).read_bytes() for i in sorted(unit.reads)},
+                "cuts": self.cuts, "keys": self.keys, "kind": unit.kind}
 
-    def _fill(self, queue: deque) -> None:
+    def _slot_for(self, unit, usable: list[_Slot]) -> _Slot | None:
+        preferred = self.chain_slot.get(unit.chain) if unit.chain is not None else None
+        if preferred in usable and len(preferred.flight) < IN_FLIGHT:
+            return preferred
+        free = [s for s in usable if len(s.flight) < IN_FLIGHT]
+        return min(free, key=lambda s: len(s.flight)) if free else None
+
+    def _fill(self, queue: list) -> None:
         ray = self.executor.ray
         for slot in self.pool.slots:
             if slot.starting is not None and ray.wait([slot.starting], timeout=0)[0]:
@@ -195,17 +230,28 @@ class _Run:
         usable = [s for s in self.pool.slots if s.starting is None]
         if not usable and not self.pending:  # every actor is loading: queue behind them
             usable = self.pool.slots
-        for slot in usable:
-            while queue and len(slot.flight) < IN_FLIGHT:
-                unit = queue.popleft()
-                ref = slot.actor.run.remote(self.spec_json, self.count, self._items(unit))
-                slot.flight.add(ref)
-                self.pending[ref] = (slot, slot.actor, unit)
-                self.executor.stats["units"] += 1
+        for unit in list(queue):
+            if not unit.needs <= self.seen:  # its inputs are not written yet
+                continue
+            slot = self._slot_for(unit, usable)
+            if slot is None:
+                break
+            queue.remove(unit)
+            ref = slot.actor.run.remote(self.spec_json, self.count, self._payload(unit))
+            slot.flight.add(ref)
+            self.pending[ref] = (slot, slot.actor, unit)
+            if unit.chain is not None:
+                self.chain_slot[unit.chain] = slot
+            self.executor.stats["units"] += 1
+        if queue and not self.pending:
+            raise ExecutorError(f"units {queue[0].label} wait for frames no unit makes; run the job locally "
+                                "(drop --workers/--ray) and report this.")
 
-    def loop(self, queue: deque, progress: Progress, cancel: threading.Event | None) -> None:
+    def loop(self, queue: list, progress: Progress, cancel: threading.Event | None) -> None:
         ray = self.executor.ray
         limit = REPLACEMENTS_PER_WORKER * len(self.pool.slots)
+        self.total = sum(len(u.todo) for u in queue)
+        queue = list(queue)
         while queue or self.pending:
             check_cancel(cancel)
             self._fill(queue)
@@ -216,7 +262,7 @@ class _Run:
                 try:
                     results = ray.get(ref)
                 except ray.exceptions.RayActorError:
-                    queue.appendleft(unit)  # only this actor's units come back; nothing written is redone
+                    queue.insert(0, unit)  # only this actor's units come back; nothing written is redone
                     self.executor.stats["requeued"] += 1
                     if slot.actor is actor:  # the first of its lost units: a new actor takes its place
                         if self.executor.stats["replaced"] >= limit:
@@ -228,7 +274,7 @@ class _Run:
                         self.executor.stats["replaced"] += 1
                     continue
                 except ray.exceptions.RayTaskError as exc:
-                    raise ExecutorError(f"a Ray worker failed on frames {unit[0]}-{unit[-1]}: {_first_line(exc)}") from None
+                    raise ExecutorError(f"a Ray worker failed on frames {unit.label}: {_first_line(exc)}") from None
                 self._write(slot, results, progress)
 
     def _write(self, slot: _Slot, results: list[tuple[int, bytes, float]], progress: Progress) -> None:
@@ -242,9 +288,26 @@ class _Run:
             self.per_worker[slot.name] += 1
             self.executor.stats["written"] += 1
             progress.advance()
-        workers = getattr(progress, "workers", None)  # a progress that shows per-worker counts
+        workers = getattr(progress, "workers", None)  # a progress that shows each worker (CLI bar, page)
         if workers is not None:
-            workers(dict(self.per_worker))
+            workers(self.worker_progress())
+
+    def worker_progress(self) -> dict[str, WorkerProgress]:
+        """Per worker: frames written, frames/s since the job started, and the seconds until its units in flight
+        and its share of the queued frames (in proportion to its rate) are made."""
+        elapsed = max(time.perf_counter() - self.started, 1e-6)
+        rates = {name: count / elapsed for name, count in self.per_worker.items()}
+        held = {slot.name: 0 for slot in self.pool.slots}
+        for slot, _, unit in self.pending.values():
+            held[slot.name] += len(unit.todo)
+        queued = max(0, self.total - self.written - sum(held.values()))
+        total_rate = sum(rates.values())
+        found = {}
+        for name, count in self.per_worker.items():
+            rate = rates[name]
+            eta = (held.get(name, 0) + queued * rate / total_rate) / rate if rate > 0 else None
+            found[name] = WorkerProgress(count, round(rate, 3), eta)
+        return found
 
 
 def _spec(spec_json: str):

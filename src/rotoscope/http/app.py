@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from .. import api
+
 from . import controlnet, errors, sdapi, vjobs
 from .config import ServeConfig
 from .guard import Guard
 from .server_state import Server
 
 
-def create_app(config: ServeConfig, model: str = "tiny") -> Guard:
+def create_app(config: ServeConfig, model: str = "tiny", executor=None) -> Guard:
     config.validate()
-    server = Server(config, model=model)
+    server = Server(config, model=model, executor=executor)
     server.refresh()
     app = FastAPI(title="rotoscope A1111-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
     errors.install(app)
@@ -25,12 +27,13 @@ def create_app(config: ServeConfig, model: str = "tiny") -> Guard:
 def serve(config: ServeConfig, model: str = "tiny") -> None:
     import uvicorn
 
-    app = create_app(config, model)
-    print(f"rotoscope API on http://{config.bind}:{config.port}/sdapi/v1", flush=True)
-    uvicorn.run(app, host=config.bind, port=config.port, log_level="warning", access_log=False)
+    with api.executor(**config.where) as executor:  # Ray actors (if asked for) live as long as the server
+        app = create_app(config, model, executor)
+        print(f"rotoscope API on http://{config.bind}:{config.port}/sdapi/v1", flush=True)
+        uvicorn.run(app, host=config.bind, port=config.port, log_level="warning", access_log=False)
 
 
-def serve_in_thread(config: ServeConfig, model: str = "tiny"):
+def serve_in_thread(config: ServeConfig, model: str = "tiny", executor=None):
     """The server in a thread of this process (the bench, and tests that read this process's pipeline counters);
     returns the uvicorn server once it answers: ``server.should_exit = True`` stops it."""
     import threading
@@ -38,7 +41,7 @@ def serve_in_thread(config: ServeConfig, model: str = "tiny"):
 
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(create_app(config, model), host=config.bind, port=config.port,
+    server = uvicorn.Server(uvicorn.Config(create_app(config, model, executor), host=config.bind, port=config.port,
                                            log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

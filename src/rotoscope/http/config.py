@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import OptionError
@@ -23,6 +23,7 @@ class ServeConfig:
     models_dir: Path | None = None
     media_dir: Path | None = None  # where a video job's server-side ``source`` may lie (default: JOBS/inputs)
     max_frames: int = 1000  # source frames one video job may decode (/rotoscope/v1/jobs)
+    where: dict = field(default_factory=dict)  # where video jobs run: executor / workers / ray / ray_token
 
     @property
     def sources(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .checkpoints import Checkpoint, find, scan
 from .config import ServeConfig
@@ -16,6 +17,7 @@ class Server:
     generation: Generation = field(default_factory=Generation)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     current: Checkpoint | None = None
+    executor: Any = None  # where video jobs run (api.executor, open while the server runs); None = here
 
     def refresh(self) -> None:
         self.checkpoints = scan(self.config.models_dir, (self.model,))

@@ -55,9 +55,15 @@ class Tracker:
     stage: str = ""
     started: float = 0.0
     count: int = 0
+    by_worker: dict = field(default_factory=dict)  # a job on Ray workers: name → frames, fps, eta_seconds
 
     def start(self, stage: str, total: int | None) -> None:
         self.stage, self.started, self.count = stage, time.monotonic(), 0
+        self.by_worker = {}
+
+    def workers(self, workers: dict) -> None:
+        self.by_worker = {name: {"frames": w.frames, "fps": round(w.fps, 3),
+                               "eta_seconds": None if w.eta is None else round(w.eta, 2)} for name, w in workers.items()}
 
     def advance(self, count: int = 1) -> None:
         self.count += count
@@ -255,7 +261,8 @@ class VideoJobs:
             try:
                 request = self.request(id)
                 (self.root / id / "out").mkdir(exist_ok=True)
-                api.run_spec(self._spec(id, request), self.store(id), progress=entry.tracker, cancel=entry.cancel)
+                api.run_spec(self._spec(id, request), self.store(id), progress=entry.tracker, cancel=entry.cancel,
+                             executor=self.server.executor)
             except api.Cancelled:
                 self._end(entry, "cancelled", None)
             except (RotoscopeError, ApiError) as exc:
@@ -288,6 +295,7 @@ class VideoJobs:
         eta = round(per_frame * (total - done), 2) if per_frame is not None and total is not None else None
         outputs = self.request(id)["outputs"]
         return {"id": id, "state": entry.state, "frames_done": done, "frames_total": total, "eta_seconds": eta,
+                "workers": entry.tracker.by_worker if entry.state == "running" else {},
                 "error": entry.error, "created": entry.created, "outputs": outputs,
                 "outputs_ready": [n for n in outputs if (folder / "out" / n).is_file()] if entry.state == "done" else []}
 

@@ -180,15 +180,17 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         first = job.source_image(0)
         size = _output_size(spec, first.shape[1], first.shape[0])
         infotext = with_mask_fields(format_infotext(spec, seed=spec.style.seed, size=size), spec.mask)
+        if todo:
+            shots = job_shots(job, spec, len(timeline))  # nothing is carried across a cut
+            if caps.prepares is Prepares.KEYS and selection is None:
+                selection = job_keys(job, len(timeline), spec.keys, shots)
         if todo and executor is not None:  # its workers hold the model and stylise; this process alone writes the store
-            executor.stylize(job, spec, todo, timeline, infotext=infotext, progress=progress, cancel=cancel)
+            executor.stylize(job, spec, todo, timeline, infotext=infotext, progress=progress, cancel=cancel,
+                             shots=shots, selection=selection)
             _record_redone(job, base, spec, todo, infotext)
         elif todo:
             stylizer = stylizer or build_stylizer(spec.model, spec.style, spec.mask, method=spec.method, video=spec.video,
                                                   control=spec.control, cancel=cancel)
-            shots = job_shots(job, spec, len(timeline))  # nothing is carried across a cut
-            if caps.prepares is Prepares.KEYS and selection is None:
-                selection = job_keys(job, len(timeline), spec.keys, shots)
             context = MethodContext(stylizer, spec.style, spec.style.seed, previous=job.output_image,
                                     consistency=spec.consistency, source=job.source_image, video=spec.video,
                                     count=len(timeline), keys=spec.keys, selection=selection, shots=shots)

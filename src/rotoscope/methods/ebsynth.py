@@ -27,14 +27,17 @@ class EbSynth(Keyframes):
     capabilities = capabilities("ebsynth")
     guided = True
 
+    def key_groups(self, keys: list[int], missing: list[int], options, style, cuts: set[int] = frozenset()) -> list[list[int]]:
+        """The missing keys in batches of ``--batch-size`` (each key is its own picture)."""
+        size = max(1, style.batch_size)
+        return [missing[start:start + size] for start in range(0, len(missing), size)]
+
     def stylize_keys(self, keys: list[int], missing: list[int], context: MethodContext,
                      cuts: set[int] = frozenset()) -> Iterator[tuple[int, np.ndarray]]:
         """Each missing key through the stylizer (with its ControlNet units) on its own source frame; colours
         matched to the shot's first key when asked."""
         match = ColourReferences(context, missing, cuts) if context.keys.key_color_match else None
-        size = max(1, context.style.batch_size)
-        for start in range(0, len(missing), size):
-            batch = missing[start:start + size]
+        for batch in self.key_groups(keys, missing, context.keys, context.style, cuts):
             sources = [np.ascontiguousarray(context.source(k)[..., :3]) for k in batch]
             for k, image in zip(batch, context.stylizer.stylize(sources, seed=context.seed, indices=batch)):
                 if match is not None:

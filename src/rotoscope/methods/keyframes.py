@@ -98,16 +98,22 @@ class Keyframes:
         next). Colours are matched to the shot's first key when asked."""
         cols, rows = context.keys.plate_shape()
         per_plate = cols * rows
-        plates = [shot[i:i + per_plate] for shot in _by_shot(keys, cuts) for i in range(0, len(shot), per_plate)]
         match = ColourReferences(context, missing, cuts) if context.keys.key_color_match else None
-        for plate in plates:
-            if not any(k in missing for k in plate):
-                continue
+        for plate in self.key_groups(keys, missing, context.keys, context.style, cuts):
             for k, image in zip(plate, self._plate(plate, per_plate, cols, rows, context)):
                 if match is not None:
                     image = match(k, image)
                 if k in missing:
                     yield k, image
+
+    def key_groups(self, keys: list[int], missing: list[int], options, style, cuts: set[int] = frozenset()) -> list[list[int]]:
+        """The keys that are stylised together, for the groups holding a ``missing`` key: plates (``--plate``),
+        never across a cut. (The Ray executor hands out one group per unit: the same plates, the same bytes.)"""
+        cols, rows = options.plate_shape()
+        per_plate = cols * rows
+        plates = [shot[i:i + per_plate] for shot in _by_shot(keys, cuts) for i in range(0, len(shot), per_plate)]
+        wanted = set(missing)
+        return [plate for plate in plates if any(k in wanted for k in plate)]
 
     def _plate(self, plate: list[int], per_plate: int, cols: int, rows: int, context: MethodContext) -> list[np.ndarray]:
         stylizer = context.stylizer

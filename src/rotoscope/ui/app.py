@@ -241,7 +241,8 @@ class UI:
         self.runs.register(keys, cancel)
         progress = GradioProgress(report)
         try:
-            result = api.run_spec(spec, job, frames=frames or None, progress=progress, cancel=cancel)
+            result = api.run_spec(spec, job, frames=frames or None, progress=progress, cancel=cancel,
+                                  executor=self.ws.executor)
         except Cancelled:
             info = self.ws.job_info(job)
             done = f"{info.frames_done} of {info.frames_total} frames are finished and kept" if info else "finished frames are kept"

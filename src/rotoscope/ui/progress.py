@@ -24,9 +24,17 @@ class GradioProgress:
         self.started = 0.0
         self.text = ""
         self.rates: dict[str, float] = {}  # finished stage → frames/s
+        self.worker_text = ""  # a job on several workers: each one's frames, frames/s and ETA
 
     def start(self, stage: str, total: int | None) -> None:
         self.stage, self.total, self.done, self.started = stage, total, 0, self.clock()
+        self.worker_text = ""
+        self._emit()
+
+    def workers(self, workers: dict) -> None:
+        from ..progress import describe_workers
+
+        self.worker_text = describe_workers(workers)
         self._emit()
 
     def advance(self, count: int = 1) -> None:
@@ -49,7 +57,7 @@ class GradioProgress:
         parts.append(f"{rate:.2f} fr/s" if rate else "-- fr/s")
         if self.total and rate:
             parts.append(f"ETA {max(0.0, (self.total - self.done) / rate):.0f} s")
-        self.text = " · ".join(parts)
+        self.text = " · ".join(parts) + (f" — {self.worker_text}" if self.worker_text else "")
         if self.report is not None:
             fraction = min(1.0, self.done / self.total) if self.total else None
             self.report(fraction, desc=self.text)

@@ -33,6 +33,7 @@ class UIConfig:
     models_dir: Path | None = None
     allow_hosts: list[str] = field(default_factory=list)  # more Host names accepted ("*": any)
     allow_origins: list[str] = field(default_factory=list)  # more page origins accepted, e.g. http://mybox:7860 ("*": any)
+    where: dict = field(default_factory=dict)  # where jobs run: executor / workers / ray / ray_token (executors/)
 
     @property
     def bind(self) -> str:
@@ -290,11 +291,13 @@ def check_port_free(config: UIConfig) -> None:
                               "pass another --port, or stop what serves there.") from None
 
 
-def build(config: UIConfig):
-    """The gradio Blocks and the launch() keywords for ``config`` (validated)."""
+def build(config: UIConfig, executor=None):
+    """The gradio Blocks and the launch() keywords for ``config`` (validated); its jobs run on ``executor``
+    (api.executor: None = this process)."""
     config.validate()
     check_port_free(config)
     ws = Workspace(config.jobs_dir, config.models_dir)
+    ws.executor = executor
     _prune_previews(ws)
     page_temp_dir(ws)  # before gradio is imported: it reads GRADIO_TEMP_DIR then
     from .app import build_app
@@ -333,10 +336,17 @@ def _on_sigterm(signum, frame):
 
 def serve(config: UIConfig) -> None:
     """Serve until Ctrl-C or SIGTERM (what `rotoscope ui` does); either stops it cleanly with one line."""
+    from .. import api
+
+    with api.executor(**config.where) as executor:  # Ray actors (if asked for) live as long as the page
+        _serve(config, executor)
+
+
+def _serve(config: UIConfig, executor) -> None:
     import signal
     import sys
 
-    demo, kwargs = build(config)
+    demo, kwargs = build(config, executor)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         demo.launch(prevent_thread_lock=True, **kwargs)

@@ -84,6 +84,7 @@ class Workspace:
         self.jobs_dir = Path(jobs_dir).resolve()
         self.models_dir = Path(models_dir).resolve() if models_dir else None
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.executor = None  # where the page's jobs run (api.executor); None = this process
 
     # -- names and paths ---------------------------------------------------------
     def job_dir(self, name: str) -> Path:
