@@ -138,7 +138,7 @@ def build_models(log):
     return p32, p16, pfast, taesd, half
 
 
-def frame_rows(models, size, full: bool):
+def frame_rows(models, size, full: bool, engines_only: bool = False):
     p32, p16, pfast, taesd, half = models
     global DEFAULT_THREADS
     import torch
@@ -153,14 +153,17 @@ def frame_rows(models, size, full: bool):
         make_row(f"{hname} + step cache 2 = balanced preset", "step cache (DeepCache)", p16, dict(base, step_cache=2), p16.pipe.vae, size),
         make_row(f"{hname}, CFG 1 (no unconditional pass)", "skip uncond", p16, dict(base, cfg_scale=1.0), p16.pipe.vae, size),
         make_row(f"{hname} + LCM-LoRA 4×0.3, CFG 1", "LCM-LoRA", pfast, lcm, pfast.pipe.vae, size),
-        make_row(f"{hname} + LCM-LoRA + TAESD = fast preset", "TAESD", pfast, lcm, taesd, size),
+        make_row(f"{hname} + LCM-LoRA + TAESD = fast preset, torch engine", "TAESD", pfast, lcm, taesd, size),
         make_row(f"SD-Turbo settings: {hname}, 2×0.3→1 step, CFG 0, trailing, TAESD", "turbo", p16,
                  dict(sampler="Euler a", steps=2, cfg_scale=0.0, timestep_spacing="trailing"), taesd, size),
         make_row("fast + similar-frame reuse (threshold 3)", "frame reuse", pfast, dict(lcm, reuse_threshold=3.0), taesd, size),
         make_row("fast preset, 1 thread", "threads", pfast, lcm, taesd, size),
     ]
     rows[-1].threads = 1
-    rows += [engine_row(name, pfast, lcm, taesd, size) for name in ENGINES]
+    engines = [engine_row(name, pfast, lcm, taesd, size) for name in ENGINES]
+    if engines_only:  # the fast preset and its engines only (a busy machine: the baseline rows take most of a run)
+        return [next(r for r in rows if r.piece == "TAESD")] + engines
+    rows += engines
     if full:
         rows.insert(2, make_row(f"{hname} + channels-last", "channels-last", p16, base, p16.pipe.vae, size))
     return rows
@@ -188,7 +191,7 @@ def engine_pipeline(name: str, pfast):
 def engine_row(name, pfast, lcm, taesd, size):
     from rotoscope.models.engines import openvino_precision
 
-    label = (f"fast preset, UNet in OpenVINO ({openvino_precision(pfast.dtype)})" if name == "openvino"
+    label = (f"fast preset, UNet in OpenVINO ({openvino_precision(pfast.dtype)}; --engine auto here)" if name == "openvino"
              else "fast preset, UNet torch.compile (Inductor C++, freezing)")
     return make_row(label, f"engine {name}", engine_pipeline(name, pfast), lcm, taesd, size)
 
@@ -225,7 +228,7 @@ def engine_quality(rows) -> dict:
     """SSIM / PSNR of each engine row's frames against the fast preset's (same frames, same seed)."""
     from rotoscope.metrics import psnr, ssim
 
-    fast = next(r for r in rows if "fast preset" in r.label)
+    fast = next(r for r in rows if r.piece == "TAESD")  # today's fast preset: the eager UNet
     out = {}
     for row in rows:
         if row.piece.startswith("engine "):
@@ -470,6 +473,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true",
                         help="one UNet step of the fast preset op by op (torch.profiler FLOPs) against this CPU's matmul peaks")
     parser.add_argument("--compile", action="store_true", help="add the torch.compile (Inductor) engine row")
+    parser.add_argument("--engines-only", action="store_true",
+                        help="only the fast preset's row and its engine rows (speedups against the fast row)")
     parser.add_argument("--child-memory", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--size", default="512x512", help=argparse.SUPPRESS)
     parser.add_argument("--low-memory", action="store_true", help=argparse.SUPPRESS)
@@ -503,7 +508,12 @@ def main() -> None:
     from rotoscope.models.engines import matrix_units, openvino_installed, resolve_engine
 
     result["cpu_matrix_units"] = matrix_units()
-    result["fast_engine"] = resolve_engine("auto", torch.device("cpu"))  # what the fast preset runs here
+    from rotoscope.models.fullsize import sd15_unet_config
+
+    with torch.device("meta"):  # a full-size UNet's shape, no memory: what the fast preset runs here
+        from diffusers import UNet2DConditionModel
+
+        result["fast_engine"] = resolve_engine("auto", torch.device("cpu"), UNet2DConditionModel(**sd15_unet_config()))
     if args.profile:
         profile_run(result, log)
         return
@@ -516,7 +526,7 @@ def main() -> None:
     for size in sizes:
         tag = f"{size[0]}x{size[1]}"
         frames = load_frames(size, frames_per_row)
-        rows = frame_rows(models, size, full=not args.quick)
+        rows = frame_rows(models, size, full=not args.quick, engines_only=args.engines_only)
         time_rows(rows, frames, warmup=1, log=log)
         base = min(rows[0].times)
         table = []
@@ -530,8 +540,9 @@ def main() -> None:
         print(f"\nseconds per frame at {tag} (full-size SD 1.5 architecture, random weights; {frames_per_row} frames a row, min / mean)")
         print(f"load average (1 min) during the rows: {result['load_average_start']} at start, {os.getloadavg()[0]:.2f} now")
         print_table(["configuration", "piece", "s/frame", "mean", "speedup", "UNet calls/frame", "frames reused"], table)
-        fast = next(r for r in rows if "fast preset" in r.label)
-        balanced = next(r for r in rows if "balanced preset" in r.label)
+        # the fast preset runs the engine --engine auto picks here (its row when measured), else the eager UNet
+        fast = next((r for r in rows if r.piece == f"engine {result['fast_engine']}"), None) or next(
+            r for r in rows if r.piece == "TAESD")
         result[tag] = {r.label: {"s_per_frame": round(min(r.times), 3), "mean": round(sum(r.times) / len(r.times), 3),
                                  "unet_calls_per_frame": round(r.unet_calls / len(r.times), 2),
                                  "frames_reused": r.stylizer.reuse.reused} for r in rows}
@@ -541,11 +552,16 @@ def main() -> None:
                 for name, quality in engine_quality(rows).items():
                     result["engines"][name].update(quality)
                     result["engines"][name]["speedup"] = round(base / result["engines"][name]["s_per_frame"], 2)
+                    torch_fast = next(r for r in rows if r.piece == "TAESD")
+                    result["engines"][name]["vs_fast_row"] = round(min(torch_fast.times) / result["engines"][name]["s_per_frame"], 2)
                 print("\nengines for the fast preset's UNet (first frame: cold = convert/compile into an empty cache, "
                       "warm = the next process, reading the cache; quality against the fast preset's frames)")
-                print_table(["engine", "s/frame", "speedup", "first frame cold s", "first frame warm s", "SSIM", "PSNR"],
-                            [[k, v["s_per_frame"], f"{v['speedup']}x", v["cold_first_frame_s"], v["warm_first_frame_s"],
-                              v["ssim_vs_fast"], v["psnr_vs_fast"]] for k, v in result["engines"].items()])
+                print_table(["engine", "s/frame", "× fast row", "speedup (× first row)", "first frame cold s",
+                             "first frame warm s", "SSIM", "PSNR"],
+                            [[k, v["s_per_frame"], f"{v['vs_fast_row']}x", f"{v['speedup']}x", v["cold_first_frame_s"],
+                              v["warm_first_frame_s"], v["ssim_vs_fast"], v["psnr_vs_fast"]] for k, v in result["engines"].items()])
+        if size == (320, 192) and not args.engines_only:
+            balanced = next(r for r in rows if "balanced preset" in r.label)
             result["baseline_s_per_frame"] = round(base, 3)
             result["fast_s_per_frame"] = round(min(fast.times), 3)
             result["balanced_s_per_frame"] = round(min(balanced.times), 3)

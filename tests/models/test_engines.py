@@ -1,6 +1,6 @@
 """UNet engines (models/engines.py) on the tiny pipeline: OpenVINO's frames match PyTorch's and its converted
-model is read back from the disk cache; ``--engine auto`` says why it keeps PyTorch on a CPU without bf16
-matrix units; ``--compile`` on CPU compiles through Inductor's C++ backend (a small conv net: compiling even
+model is read back from the disk cache; ``--engine auto`` keeps the tiny UNet in PyTorch and says when a
+full-size one runs in OpenVINO at f32 (no bf16 matrix units); ``--compile`` on CPU compiles through Inductor's C++ backend (a small conv net: compiling even
 the tiny UNet takes minutes on 2 cores) with its caches in the rotoscope cache folder."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import logging
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 import torch
 
 from rotoscope.metrics import ssim
@@ -18,8 +17,6 @@ from rotoscope.models.loader import load_pipeline
 from rotoscope.models.options import ModelOptions
 from rotoscope.stylize.img2img import DiffusersImg2Img
 from rotoscope.stylize.options import StyleOptions
-
-openvino = pytest.importorskip("openvino", reason="the openvino extra is not installed: pip install 'rotoscope[openvino]'")
 
 
 def _frame() -> np.ndarray:
@@ -45,14 +42,23 @@ def test_openvino_engine_matches_torch_and_reuses_its_cache(tiny_model_dir):
     assert again.converted_now == 0
 
 
-def test_engine_auto_without_matrix_units_keeps_torch_with_a_note(caplog):
+def test_engine_auto_picks_openvino_for_a_full_size_unet_and_says_so_without_matrix_units(caplog):
+    from diffusers import UNet2DConditionModel
+
+    from rotoscope.models.fullsize import sd15_unet_config
+
+    with torch.device("meta"):  # SD 1.5's UNet shape without its memory: auto looks at the size only
+        big = UNet2DConditionModel(**sd15_unet_config())
+    tiny = load_pipeline(ModelOptions(model="tiny", device="cpu")).pipe.unet
     with caplog.at_level(logging.WARNING, logger="rotoscope"):
-        engine = resolve_engine("auto", torch.device("cpu"))
+        assert resolve_engine("auto", torch.device("cpu"), tiny) == "torch"  # converting would cost more than it saves
+        assert not caplog.records
+        assert resolve_engine("auto", torch.device("cpu"), big) == "openvino"
+    notes = [r.getMessage() for r in caplog.records]
     if has_bf16_matrix_units():
-        assert engine == "openvino"
+        assert not notes
     else:
-        assert engine == "torch"
-        assert [r.getMessage() for r in caplog.records if "matrix units" in r.getMessage()], caplog.text
+        assert len(notes) == 1 and "no bf16 matrix units" in notes[0] and "f32" in notes[0], notes
 
 
 def test_compile_on_cpu_uses_inductor_and_the_cache_folder(tmp_path, monkeypatch):

@@ -70,8 +70,8 @@ class ModelOptions:
                            "The first frame compiles (minutes on a 2-core CPU).")
     engine: str = option("torch", panel="Speed", choices=ENGINES,
                          help="What runs the UNet: torch | openvino (CPU; pip install 'rotoscope[openvino]'; converted "
-                         "once per model and size, cached) | auto (openvino on a CPU with AMX / AVX512-BF16 when "
-                         "installed, else torch).")
+                         "once per model and size, cached) | auto (openvino for a full-size UNet on the CPU when installed: "
+                         "bf16 on AMX / AVX512-BF16, else f32; else torch).")
 
     def validate(self) -> "ModelOptions":
         check_fields(self)

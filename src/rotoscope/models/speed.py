@@ -84,7 +84,7 @@ def apply_speed(loaded, options) -> None:
         low_memory(pipe, loaded.device)
     from .engines import compile_unet, openvino_unet, resolve_engine
 
-    engine = resolve_engine(getattr(options, "engine", "torch"), loaded.device)
+    engine = resolve_engine(getattr(options, "engine", "torch"), loaded.device, pipe.unet)
     if engine == "openvino":
         if getattr(options, "compile", False):
             notice("--compile is for the torch engine; --engine openvino compiles the UNet its own way.")
