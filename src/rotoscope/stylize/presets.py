@@ -52,7 +52,8 @@ PRESETS: dict[str, Preset] = {
         style=dict(step_cache=2),
     ),
     "fast": Preset(
-        "fast", "half precision + LCM-LoRA (LCM sampler, 4 steps, CFG 1: no unconditional pass) + TAESD (--vae tiny)",
+        "fast", "half precision + LCM-LoRA (LCM sampler, 4 steps, CFG 1: no unconditional pass) + TAESD (--vae tiny) "
+        "+ the UNet in OpenVINO when installed (--engine auto)",
         "CFG and the negative prompt (ignored at CFG 1), the sampler choice, some detail (LCM's look, TAESD's "
         "decoder); needs the LCM-LoRA and TAESD downloads (or local files)",
         model=dict(dtype="half", attention="sdpa", lcm_lora="auto", vae="tiny", engine="auto"),
