@@ -107,7 +107,7 @@ def loaded_model(pipe, dtype, name):
     return LoadedModel(pipe=pipe, device=torch.device("cpu"), dtype=dtype, name=name, family="sd1")
 
 
-def build_models(log):
+def build_models(log, engines_only: bool = False):
     """fp32 pipeline, bf16 pipeline, bf16 pipeline with a random LCM-LoRA (rank 64, SD 1.5's layers) fused, TAESD."""
     import torch
 
@@ -118,20 +118,24 @@ def build_models(log):
 
     half = torch.bfloat16 if cpu_has_bf16() else torch.float32
     t = time.perf_counter()
-    p32 = loaded_model(build_sd15_pipeline(torch.float32, seed=0), torch.float32, "sd15-random-fp32")
+    if engines_only:  # the fast preset's model alone (memory: a shared machine)
+        p32 = p16 = None
+    else:
+        p32 = loaded_model(build_sd15_pipeline(torch.float32, seed=0), torch.float32, "sd15-random-fp32")
     # without native bf16 "half" is fp32 (resolve_half): the same weights as p32, so the same pipeline (memory)
     p16 = (loaded_model(build_sd15_pipeline(half, seed=0), half, "sd15-random-bf16") if half != torch.float32
-           else p32)
-    log(f"built fp32 + {half} SD 1.5 pipelines in {time.perf_counter() - t:.0f} s "
-        f"(UNet {sum(p.numel() for p in p32.pipe.unet.parameters()) / 1e6:.1f} M params)")
+           and not engines_only else p32)
+    if p32 is not None:
+        log(f"built fp32 + {half} SD 1.5 pipelines in {time.perf_counter() - t:.0f} s "
+            f"(UNet {sum(p.numel() for p in p32.pipe.unet.parameters()) / 1e6:.1f} M params)")
     t = time.perf_counter()
     lora_dir = Path(tempfile.mkdtemp(prefix="rotoscope-bench-lcm-"))
     pfast = loaded_model(build_sd15_pipeline(half, seed=0), half, "sd15-random-bf16-lcm")
     lora_file = write_random_lora(pfast.pipe.unet, lora_dir, rank=64, seed=7)  # SD 1.5 LCM-LoRA's layers and rank
     load_lcm_lora(pfast, str(lora_file))  # the real path: load_lora_weights + fuse + unload
     taesd = build_taesd(half, seed=3)
-    FULL_VAE.append(p16.pipe.vae)  # rows swap pipe.vae; the micro timings need the full one
-    for loaded in (p32, p16, pfast):
+    FULL_VAE.append((p16 or pfast).pipe.vae)  # rows swap pipe.vae; the micro timings need the full one
+    for loaded in {id(m): m for m in (p32, p16, pfast) if m is not None}.values():
         apply_speed(loaded, ModelOptions(attention="sdpa"))
     log(f"built the LCM-LoRA ({lora_file.stat().st_size / 1e6:.0f} MB, fused) + TAESD in {time.perf_counter() - t:.0f} s")
     gc.collect()
@@ -147,6 +151,9 @@ def frame_rows(models, size, full: bool, engines_only: bool = False):
     hname = "bf16" if str(half) == "torch.bfloat16" else "fp32"
     base = dict(sampler="Euler a", steps=20, cfg_scale=7.0)
     lcm = dict(sampler="LCM", steps=4, cfg_scale=1.0)
+    if engines_only:  # the fast preset and its engines only (a busy machine: the baseline rows take most of a run)
+        return ([make_row(f"{hname} + LCM-LoRA + TAESD = fast preset, torch engine", "TAESD", pfast, lcm, taesd, size)]
+                + [engine_row(name, pfast, lcm, taesd, size) for name in ENGINES])
     rows = [
         make_row("baseline = quality preset: fp32, Euler a 20×0.3, CFG 7", "-", p32, base, p32.pipe.vae, size),
         make_row(f"{hname}", "precision", p16, base, p16.pipe.vae, size),
@@ -160,10 +167,7 @@ def frame_rows(models, size, full: bool, engines_only: bool = False):
         make_row("fast preset, 1 thread", "threads", pfast, lcm, taesd, size),
     ]
     rows[-1].threads = 1
-    engines = [engine_row(name, pfast, lcm, taesd, size) for name in ENGINES]
-    if engines_only:  # the fast preset and its engines only (a busy machine: the baseline rows take most of a run)
-        return [next(r for r in rows if r.piece == "TAESD")] + engines
-    rows += engines
+    rows += [engine_row(name, pfast, lcm, taesd, size) for name in ENGINES]
     if full:
         rows.insert(2, make_row(f"{hname} + channels-last", "channels-last", p16, base, p16.pipe.vae, size))
     return rows
@@ -208,6 +212,8 @@ def warm_first_frames(rows, models, frames, size, log) -> dict:
         name = row.piece.split()[1]
         if name == "compile":
             torch._dynamo.reset()  # forget the in-memory compiled code: only the disk caches remain
+        else:
+            row.stylizer.pipe.unet.compiled.clear()  # its compiled model's memory (3.4 GB fp32) goes first
         again = engine_row(name, pfast, dict(sampler="LCM", steps=4, cfg_scale=1.0), taesd, size)
         again.prepare(rows)
         t = time.perf_counter()
@@ -520,7 +526,7 @@ def main() -> None:
     ENGINES[:] = (["openvino"] if openvino_installed() else []) + (["compile"] if args.compile else [])
     frames_per_row = args.frames or (3 if args.quick else 10)
     sizes = [(320, 192)] if args.quick else [(320, 192), (512, 512)]
-    models = build_models(log)
+    models = build_models(log, args.engines_only)
     result["frames_per_row"] = frames_per_row
     result["warmup_frames_per_row"] = 1
     for size in sizes:
