@@ -9,12 +9,16 @@ import logging
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
+
+from rotoscope.errors import OptionError
 
 from rotoscope.metrics import ssim
 from rotoscope.models.engines import OpenVINOUNet, compile_unet, has_bf16_matrix_units, resolve_engine
 from rotoscope.models.loader import load_pipeline
 from rotoscope.models.options import ModelOptions
+from rotoscope.models.speed import StepCachedUNet
 from rotoscope.stylize.img2img import DiffusersImg2Img
 from rotoscope.stylize.options import StyleOptions
 
@@ -40,6 +44,8 @@ def test_openvino_engine_matches_torch_and_reuses_its_cache(tiny_model_dir):
     again = OpenVINOUNet(loaded.pipe.unet.unet, loaded.name)
     again(torch.zeros(shapes[0]), 10, torch.zeros(shapes[1]))
     assert again.converted_now == 0
+    with pytest.raises(OptionError, match="--step-cache needs the PyTorch UNet"):  # its blocks never run in torch
+        StepCachedUNet(loaded.pipe.unet, 2)
 
 
 def test_engine_auto_picks_openvino_for_a_full_size_unet_and_says_so_without_matrix_units(caplog):

@@ -245,6 +245,10 @@ class StepCachedUNet(torch.nn.Module):
     """
 
     def __init__(self, unet: torch.nn.Module, interval: int) -> None:
+        from .engines import OpenVINOUNet
+
+        if isinstance(unet, OpenVINOUNet):  # its blocks never run in PyTorch: nothing would be cached
+            raise OptionError("--step-cache needs the PyTorch UNet: drop --engine openvino (or --step-cache).")
         config = unet.config
         if getattr(config, "addition_embed_type", None) or getattr(config, "class_embed_type", None):
             raise OptionError("--step-cache works with SD 1.x / 2.x models only (this UNet has extra embeddings).")
