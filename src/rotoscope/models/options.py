@@ -11,6 +11,7 @@ from ..options import check_fields, option
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 DTYPES = ("auto", "fp32", "fp16", "bf16", "half")  # half: fp16 on CUDA/MPS, bf16 on a CPU with bf16 instructions
 ATTENTIONS = ("sdpa", "classic")
+ENGINES = ("torch", "openvino", "auto")  # models/engines.py
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -64,7 +65,13 @@ class ModelOptions:
     low_memory: bool = option(False, panel="Speed",
                               help="For 8 GB machines / small GPUs: half precision unless --dtype is given, attention "
                               "slicing, VAE slicing + tiling, CUDA model CPU offload.")
-    compile: bool = option(False, panel="Speed", help="torch.compile the UNet (CUDA only; the first frame is slow).")
+    compile: bool = option(False, panel="Speed",
+                           help="torch.compile the UNet (CPU: Inductor C++ + freezing, needs g++; CUDA: max-autotune). "
+                           "The first frame compiles (minutes on a 2-core CPU).")
+    engine: str = option("torch", panel="Speed", choices=ENGINES,
+                         help="What runs the UNet: torch | openvino (CPU; pip install 'rotoscope[openvino]'; converted "
+                         "once per model and size, cached) | auto (openvino for a full-size UNet on the CPU when installed: "
+                         "bf16 on AMX / AVX512-BF16, else f32; else torch).")
 
     def validate(self) -> "ModelOptions":
         check_fields(self)

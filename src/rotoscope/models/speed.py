@@ -13,7 +13,8 @@ Each piece is its own option (``ModelOptions`` fields) and is measured by
 - ``lcm_lora``: LCM-LoRA fused into the UNet (``"auto"``: the family's hub LoRA);
 - ``low_memory``: half precision when ``dtype`` is auto (the loader), attention
   slicing, VAE slicing + tiling, and on CUDA model CPU offload;
-  ``compile``: ``torch.compile`` of the UNet on CUDA.
+- ``compile`` / ``engine``: ``torch.compile`` of the UNet (Inductor on CPU, max-autotune on CUDA) or the UNet
+  in OpenVINO — models/engines.py.
 
 The step cache (DeepCache idea) lives here too: :class:`StepCachedUNet` stands in
 for the UNet and recomputes only its outermost blocks on the steps between full
@@ -81,7 +82,14 @@ def apply_speed(loaded, options) -> None:
         to_channels_last(pipe)
     if getattr(options, "low_memory", False):
         low_memory(pipe, loaded.device)
-    if getattr(options, "compile", False):
+    from .engines import compile_unet, openvino_unet, resolve_engine
+
+    engine = resolve_engine(getattr(options, "engine", "torch"), loaded.device, pipe.unet)
+    if engine == "openvino":
+        if getattr(options, "compile", False):
+            notice("--compile is for the torch engine; --engine openvino compiles the UNet its own way.")
+        openvino_unet(pipe, loaded.name, getattr(options, "threads", 0))
+    elif getattr(options, "compile", False):
         compile_unet(pipe, loaded.device)
 
 
@@ -121,14 +129,6 @@ def low_memory(pipe, device: torch.device) -> None:
     if device.type == "cuda":
         pipe.enable_model_cpu_offload(device=device)
 
-
-def compile_unet(pipe, device: torch.device) -> None:
-    """``torch.compile`` the UNet on CUDA (a minute the first frame, then faster); on CPU it is skipped:
-    it needs a C++ toolchain there and did not pay on the 2-core machine we measure on."""
-    if device.type != "cuda":
-        notice("--compile works on CUDA only; running without it.")
-        return
-    pipe.unet = torch.compile(pipe.unet, mode="reduce-overhead", fullgraph=False)
 
 
 # ---------------------------------------------------------------- TAESD (--vae tiny)
@@ -245,6 +245,10 @@ class StepCachedUNet(torch.nn.Module):
     """
 
     def __init__(self, unet: torch.nn.Module, interval: int) -> None:
+        from .engines import OpenVINOUNet
+
+        if isinstance(unet, OpenVINOUNet):  # its blocks never run in PyTorch: nothing would be cached
+            raise OptionError("--step-cache needs the PyTorch UNet: drop --engine openvino (or --step-cache).")
         config = unet.config
         if getattr(config, "addition_embed_type", None) or getattr(config, "class_embed_type", None):
             raise OptionError("--step-cache works with SD 1.x / 2.x models only (this UNet has extra embeddings).")

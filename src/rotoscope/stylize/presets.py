@@ -12,7 +12,7 @@ see README "Speed".
 | --- | --- | --- |
 | quality | nothing: full precision (fp32 CPU / fp16 CUDA), your sampler, steps, CFG, the model's VAE | nothing; the slowest |
 | balanced | half precision (bf16 CPU / fp16 CUDA) + step cache every 2nd step | bf16 rounding (pixels differ slightly, same look); outer-blocks-only steps lose a little fine detail |
-| fast | half precision + LCM-LoRA (LCM sampler, 4 steps, CFG 1: no unconditional pass) + TAESD | CFG and the negative prompt (ignored at CFG 1), sampler choice, some detail (LCM look, TAESD decoder); needs the LCM-LoRA + TAESD downloads |
+| fast | half precision + LCM-LoRA (LCM sampler, 4 steps, CFG 1: no unconditional pass) + TAESD + the fastest UNet engine verified here (``--engine auto``) | CFG and the negative prompt (ignored at CFG 1), sampler choice, some detail (LCM look, TAESD decoder); needs the LCM-LoRA + TAESD downloads |
 
 With an SD-Turbo / SDXL-Turbo model (``turbo`` in its name) ``fast`` uses the
 model's own few-step settings instead of an LCM-LoRA: 2 steps, CFG 0,
@@ -52,10 +52,11 @@ PRESETS: dict[str, Preset] = {
         style=dict(step_cache=2),
     ),
     "fast": Preset(
-        "fast", "half precision + LCM-LoRA (LCM sampler, 4 steps, CFG 1: no unconditional pass) + TAESD (--vae tiny)",
+        "fast", "half precision + LCM-LoRA (LCM sampler, 4 steps, CFG 1: no unconditional pass) + TAESD (--vae tiny) "
+        "+ the UNet in OpenVINO when installed (--engine auto)",
         "CFG and the negative prompt (ignored at CFG 1), the sampler choice, some detail (LCM's look, TAESD's "
         "decoder); needs the LCM-LoRA and TAESD downloads (or local files)",
-        model=dict(dtype="half", attention="sdpa", lcm_lora="auto", vae="tiny"),
+        model=dict(dtype="half", attention="sdpa", lcm_lora="auto", vae="tiny", engine="auto"),
         style=dict(sampler="LCM", steps=4, cfg_scale=1.0, step_cache=0),
         turbo_style=dict(sampler="Euler a", steps=2, cfg_scale=0.0, timestep_spacing="trailing", step_cache=0),
     ),
@@ -96,10 +97,10 @@ def apply_preset(spec, name: str | None, given: set[str] | frozenset[str] = froz
 
 def speed_look_fields(data: dict) -> dict:
     """For JobSpec.look_key: drop speed options that never change the look (threads, memory modes,
-    attention kernel, memory format, compile) and look-changing ones still at their defaults, so job
+    attention kernel, memory format, compile, engine) and look-changing ones still at their defaults, so job
     dirs made before the speed options existed keep their keys."""
     model, style = data.get("model") or {}, data.get("style") or {}
-    for key in ("threads", "low_memory", "attention", "channels_last", "compile"):
+    for key in ("threads", "low_memory", "attention", "channels_last", "compile", "engine"):
         model.pop(key, None)
     if model.get("lcm_lora") is None:
         model.pop("lcm_lora", None)
