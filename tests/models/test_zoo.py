@@ -1,0 +1,183 @@
+"""The files web-UI users bring, at full size in their real layouts (rotoscope.models.zoo), through the CLI flags
+a user would type. Random weights: these test loading paths, not pictures.
+
+The zoo is built once into ``$ROTOSCOPE_ZOO`` (default ~/.cache/rotoscope-zoo, keyed by ZOO_VERSION) and reused
+across sessions; ``python scripts/make_zoo.py`` builds it ahead of time (≈4.5 min on 2 cores, once).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors import safe_open
+from typer.testing import CliRunner
+
+from rotoscope.cli import app
+from rotoscope.errors import ModelError
+from rotoscope.models import ModelOptions, detect_family, load_pipeline
+from rotoscope.models import zoo as zoo_module
+from rotoscope.models.loader import read_checkpoint_shapes
+
+pytestmark = pytest.mark.fullsize
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "samples" / "cup.mp4"
+ONE_FRAME = ["--max-frames", "1", "--width", "64", "--steps", "2", "--strength", "0.5", "--seed", "1", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def zoo(tiny_model_dir) -> dict[str, Path]:
+    files = zoo_module.ensure_all()
+    files["config"] = zoo_module.ensure_config_dir()
+    return files
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args], env={"HF_HUB_OFFLINE": "1"})
+
+
+def error_line(result) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines[-1].startswith("error:") and sum(ln.startswith("error:") for ln in lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[-1]
+
+
+def one_frame(folder: Path) -> np.ndarray:
+    frames = sorted(folder.glob("*.png"))
+    assert len(frames) == 1, frames
+    image = np.asarray(Image.open(frames[0]).convert("RGB"))
+    assert image.shape == (48, 64, 3) and image.std() > 0
+    return image
+
+
+# ---------------------------------------------------------------- the real layouts
+
+
+def test_zoo_files_have_the_real_layouts(zoo):
+    sd = read_checkpoint_shapes(zoo["sd15-fp16.safetensors"])
+    assert {k.split(".")[0] for k in sd} >= {"model", "first_stage_model", "cond_stage_model"}
+    assert sd["model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"] == (320, 768)
+    assert sd["cond_stage_model.transformer.text_model.embeddings.token_embedding.weight"] == (49408, 768)
+    assert sd["first_stage_model.decoder.conv_in.weight"] == (512, 4, 3, 3)
+    assert sum(np.prod(s) for k, s in sd.items() if k.startswith("model.diffusion_model.")) == 859_520_964
+    with safe_open(str(zoo["sd15-fp16.safetensors"]), "pt") as f:
+        assert f.get_slice("model.diffusion_model.out.2.weight").get_dtype() == "F16"
+    ema = torch.load(zoo["sd15-fp32-ema.ckpt"], map_location="cpu", weights_only=True, mmap=True)
+    assert ema["global_step"] == 840000 and ema["state_dict"]["model.diffusion_model.out.2.weight"].dtype == torch.float32
+    assert "model_ema.diffusion_modelinput_blocks00weight" in ema["state_dict"]
+    assert detect_family(sd) == ("sd1", False)
+    assert detect_family(read_checkpoint_shapes(zoo["sd15-inpainting-fp16.safetensors"])) == ("sd1", True)
+    xl = read_checkpoint_shapes(zoo["sdxl-base-sparse.safetensors"])
+    assert detect_family(xl, "sdxl") == ("sdxl", False)
+    assert sum(np.prod(s) for k, s in xl.items() if k.startswith("model.diffusion_model.")) == 2_567_463_684
+    lora = read_checkpoint_shapes(zoo["lora-sd15-kohya.safetensors"])
+    assert "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight" in lora
+    assert "lora_te_text_model_encoder_layers_0_self_attn_q_proj.alpha" in lora
+    assert any(k.endswith(".hada_w1_a") for k in read_checkpoint_shapes(zoo["loha-sd15.safetensors"]))
+    assert any(k.endswith(".lokr_w1") for k in read_checkpoint_shapes(zoo["lokr-sd15.safetensors"]))
+    cn = read_checkpoint_shapes(zoo["control_v11p_sd15_canny.pth"])
+    assert cn["control_model.input_hint_block.0.weight"] == (16, 3, 3, 3) and "control_model.zero_convs.11.0.weight" in cn
+    mm = read_checkpoint_shapes(zoo["mm_sd_v15_v2.ckpt"])
+    assert mm["down_blocks.0.motion_modules.0.temporal_transformer.transformer_blocks.0.attention_blocks.0.pos_encoder.pe"] == (1, 32, 320)
+    assert "mid_block.motion_modules.0.temporal_transformer.norm.bias" in mm
+    assert "encoder.conv_in.weight" in read_checkpoint_shapes(zoo["vae-ft-mse-840000-ema-pruned.safetensors"])
+
+
+# ---------------------------------------------------------------- loading through the CLI, one frame
+
+
+def test_sd15_file_with_kohya_lycoris_embeddings_vae_and_controlnet(zoo, tmp_path):
+    """One full-size load covers every add-on flag: --model FILE, --lora (kohya, LoHa, LoKr), --embedding (.pt and
+    .safetensors), --vae FILE, --control-model canny=FILE (the original .pth)."""
+    result = invoke("run", SAMPLE, "-p", "a cup, emb-pt-sd15, emb-st-sd15", "--model", zoo["sd15-fp16.safetensors"],
+                    "--model-config", zoo["config"], "--lora", f"{zoo['lora-sd15-kohya.safetensors']}:0.8",
+                    "--lora", f"{zoo['loha-sd15.safetensors']}:0.5", "--lora", f"{zoo['lokr-sd15.safetensors']}:0.5",
+                    "--embedding", zoo["emb-pt-sd15.pt"], "--embedding", zoo["emb-st-sd15.safetensors"],
+                    "--vae", zoo["vae-ft-mse-840000-ema-pruned.safetensors"], "--control", "canny",
+                    "--control-model", f"canny={zoo['control_v11p_sd15_canny.pth']}", *ONE_FRAME,
+                    "--job", tmp_path / "job", "-o", f"{tmp_path / 'out'}/", "--json")
+    assert result.exit_code == 0, result.output
+    one_frame(tmp_path / "out")
+    info = json.loads(result.stdout[result.stdout.index("{"):])["infotext"]
+    assert "Model: sd15-fp16" in info and "ControlNet 0:" in info
+
+
+def test_kohya_lora_and_lycoris_fuse_to_base_plus_delta(zoo):
+    """The fp32 .ckpt with EMA keys loads; the fused weights equal the base plus each file's delta computed here,
+    from the files' raw tensors (kohya: up·down·alpha/rank; LoHa: Hadamard of two products; LoKr: Kronecker)."""
+    files = [(zoo["lora-sd15-kohya.safetensors"], 0.8), (zoo["loha-sd15.safetensors"], 0.5), (zoo["lokr-sd15.safetensors"], 0.25)]
+    loaded = load_pipeline(ModelOptions(model=str(zoo["sd15-fp32-ema.ckpt"]), config=str(zoo["config"]), device="cpu",
+                                        loras=[(str(f), w) for f, w in files]))
+    assert loaded.family == "sd1" and loaded.dtype == torch.float32
+    base = torch.load(zoo["sd15-fp32-ema.ckpt"], map_location="cpu", weights_only=True, mmap=True)["state_dict"]
+    raw = [{k: f.get_tensor(k).double() for k in f.keys()} for f in (safe_open(str(p), "pt") for p, _ in files)]
+    checks = {  # diffusers layer → (original key, kohya name)
+        "down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_v": (
+            "model.diffusion_model.input_blocks.4.1.transformer_blocks.0.attn2.to_v.weight",
+            "lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn2_to_v"),
+        "up_blocks.3.attentions.2.transformer_blocks.0.ff.net.2": (
+            "model.diffusion_model.output_blocks.11.1.transformer_blocks.0.ff.net.2.weight",
+            "lora_unet_up_blocks_3_attentions_2_transformer_blocks_0_ff_net_2"),
+    }
+    unet = dict(loaded.pipe.unet.named_modules())
+    for layer, (ldm_key, name) in checks.items():
+        (kohya, w_k), (hada, w_h), (kron, w_x) = zip(raw, [w for _, w in files])
+        r = kohya[f"{name}.lora_down.weight"].shape[0]
+        expected = base[ldm_key].double() + w_k * kohya[f"{name}.alpha"] / r * (kohya[f"{name}.lora_up.weight"] @ kohya[f"{name}.lora_down.weight"])
+        r = hada[f"{name}.hada_w1_b"].shape[0]
+        expected += w_h * hada[f"{name}.alpha"] / r * ((hada[f"{name}.hada_w1_a"] @ hada[f"{name}.hada_w1_b"])
+                                                         * (hada[f"{name}.hada_w2_a"] @ hada[f"{name}.hada_w2_b"]))
+        a, b = kron[f"{name}.lokr_w1"], kron[f"{name}.lokr_w2"]
+        expected += w_x * (a[:, None, :, None] * b[None, :, None, :]).reshape(a.shape[0] * b.shape[0], a.shape[1] * b.shape[1])
+        got = unet[layer].weight.double()
+        assert not torch.allclose(got, base[ldm_key].double(), atol=1e-4)
+        torch.testing.assert_close(got, expected, rtol=0, atol=2e-5)
+    te = dict(loaded.pipe.text_encoder.named_modules())
+    q = te.get("text_model.encoder.layers.3.self_attn.q_proj") or te["encoder.layers.3.self_attn.q_proj"]
+    name = "lora_te_text_model_encoder_layers_3_self_attn_q_proj"
+    kohya = raw[0]
+    expected = base["cond_stage_model.transformer.text_model.encoder.layers.3.self_attn.q_proj.weight"].double() + 0.8 * kohya[
+        f"{name}.alpha"] / 4 * (kohya[f"{name}.lora_up.weight"] @ kohya[f"{name}.lora_down.weight"])
+    hada = raw[1]
+    expected += 0.5 * hada[f"{name}.alpha"] / 4 * ((hada[f"{name}.hada_w1_a"] @ hada[f"{name}.hada_w1_b"])
+                                                    * (hada[f"{name}.hada_w2_a"] @ hada[f"{name}.hada_w2_b"]))
+    expected += 0.25 * torch.kron(raw[2][f"{name}.lokr_w1"], raw[2][f"{name}.lokr_w2"])
+    torch.testing.assert_close(q.weight.double(), expected, rtol=0, atol=2e-5)
+
+
+def test_motion_module_ckpt_runs_animatediff(zoo, tmp_path):
+    result = invoke("run", SAMPLE, "--method", "animatediff", "-p", "ink", "--model", zoo["sd15-fp16.safetensors"],
+                    "--model-config", zoo["config"], "--motion-adapter", zoo["mm_sd_v15_v2.ckpt"], "--context-length", 2,
+                    "--context-overlap", 0, *ONE_FRAME[:-6], "--max-frames", "2", "--steps", "2", "--strength", "0.5",
+                    "--device", "cpu", "--job", tmp_path / "job", "-o", tmp_path / "ad.gif", "--json")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ad.gif").stat().st_size > 0
+
+
+# ---------------------------------------------------------------- near misses: one line each, before any model loads
+
+
+def test_inpainting_checkpoint_for_img2img_says_so(zoo, tmp_path):
+    line = error_line(invoke("run", SAMPLE, "-p", "x", "--model", zoo["sd15-inpainting-fp16.safetensors"], *ONE_FRAME,
+                             "--job", tmp_path / "job", "-o", tmp_path / "o.gif"))
+    assert "sd15-inpainting-fp16.safetensors is an inpainting checkpoint (9-channel UNet)" in line and "--mask" in line
+
+
+def test_sdxl_lora_on_sd15_says_so(zoo, tmp_path):
+    line = error_line(invoke("run", SAMPLE, "-p", "x", "--model", zoo["sd15-fp16.safetensors"], "--lora",
+                             f"{zoo['lora-sdxl-kohya.safetensors']}:0.8", *ONE_FRAME, "--job", tmp_path / "job", "-o", tmp_path / "o.gif"))
+    assert "lora-sdxl-kohya.safetensors is an SDXL LoRA but model sd15-fp16 is SD 1.x" in line
+
+
+def test_pickled_ckpt_is_refused_with_the_reason(zoo, tmp_path):
+    line = error_line(invoke("run", SAMPLE, "-p", "x", "--model", zoo["sd15-pickled.ckpt"], *ONE_FRAME,
+                             "--job", tmp_path / "job", "-o", tmp_path / "o.gif"))
+    assert "pickled Python objects" in line and "weights_only" in line and ".safetensors" in line
