@@ -310,3 +310,11 @@ def pipeline_cache_stats() -> dict[str, int]:
     from .stylize.factory import PIPELINES
 
     return PIPELINES.stats()
+
+
+def model_files(models_dir: str | Path) -> list:
+    """Every model file in a web-UI models folder (A1111 / ComfyUI layout): kind, family and A1111 short hash
+    (``rotoscope models``, the page's pickers and the HTTP API read the same list)."""
+    from .models.files import scan
+
+    return scan(models_dir)

@@ -663,13 +663,14 @@ def _is_lycoris(path: Path) -> bool:
 def kohya_modules(pipe) -> dict[str, torch.nn.Module]:
     """kohya module name (``lora_unet_…`` / ``lora_te_…``, dots as underscores) → the pipeline's layer."""
     out = {}
-    for name, mod in pipe.unet.named_modules():
-        if isinstance(mod, (torch.nn.Linear, torch.nn.Conv2d)):
-            out["lora_unet_" + name.replace(".", "_")] = mod
-    for name, mod in pipe.text_encoder.named_modules():
-        if isinstance(mod, (torch.nn.Linear, torch.nn.Conv2d)):
-            name = name if name.startswith("text_model.") else "text_model." + name
-            out["lora_te_" + name.replace(".", "_")] = mod
+    for prefix, model in (("lora_unet_", pipe.unet), ("lora_te_", pipe.text_encoder)):
+        for name, mod in model.named_modules():
+            if not isinstance(mod, (torch.nn.Linear, torch.nn.Conv2d)) or ".lora_" in name:
+                continue  # peft's own lora_A / lora_B layers
+            name = name.replace(".base_layer", "")  # a layer a LoRA already wraps
+            if prefix == "lora_te_" and not name.startswith("text_model."):
+                name = "text_model." + name
+            out[prefix + name.replace(".", "_")] = mod
     return out
 
 
