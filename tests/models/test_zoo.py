@@ -7,6 +7,7 @@ across sessions; ``python scripts/make_zoo.py`` builds it ahead of time (≈4.5 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -19,7 +20,7 @@ from safetensors import safe_open
 from typer.testing import CliRunner
 
 from rotoscope.cli import app
-from rotoscope.errors import ModelError
+from rotoscope.jobs.infotext import parse_infotext
 from rotoscope.models import ModelOptions, detect_family, load_pipeline
 from rotoscope.models import zoo as zoo_module
 from rotoscope.models.loader import read_checkpoint_shapes
@@ -107,7 +108,15 @@ def test_sd15_file_with_kohya_lycoris_embeddings_vae_and_controlnet(zoo, tmp_pat
     assert result.exit_code == 0, result.output
     one_frame(tmp_path / "out")
     info = json.loads(result.stdout[result.stdout.index("{"):])["infotext"]
-    assert "Model: sd15-fp16" in info and "ControlNet 0:" in info
+    _, _, params = parse_infotext(info)
+    assert params["Model"].endswith("sd15-fp16.safetensors") and params["ControlNet 0"].startswith("Module: canny")
+    # the web UI's hashes: the checkpoint's sha256, first 10 hex; each LoRA's sha256 after the safetensors header, 12 hex
+    assert params["Model hash"] == hashlib.sha256(zoo["sd15-fp16.safetensors"].read_bytes()).hexdigest()[:10]
+    expected = []
+    for name in ("lora-sd15-kohya", "loha-sd15", "lokr-sd15"):
+        data = zoo[name + ".safetensors"].read_bytes()
+        expected.append(f"{name}: {hashlib.sha256(data[8 + int.from_bytes(data[:8], 'little'):]).hexdigest()[:12]}")
+    assert params["Lora hashes"] == ", ".join(expected)
 
 
 def test_kohya_lora_and_lycoris_fuse_to_base_plus_delta(zoo):
@@ -181,3 +190,63 @@ def test_pickled_ckpt_is_refused_with_the_reason(zoo, tmp_path):
     line = error_line(invoke("run", SAMPLE, "-p", "x", "--model", zoo["sd15-pickled.ckpt"], *ONE_FRAME,
                              "--job", tmp_path / "job", "-o", tmp_path / "o.gif"))
     assert "pickled Python objects" in line and "weights_only" in line and ".safetensors" in line
+
+
+# ---------------------------------------------------------------- rotoscope models
+
+
+A1111 = {
+    "models/Stable-diffusion": ["sd15-inpainting-fp16.safetensors", "sdxl-base-sparse.safetensors", "sd15-pickled.ckpt"],
+    "models/Lora": ["lora-sd15-kohya.safetensors", "loha-sd15.safetensors", "lokr-sd15.safetensors", "lora-sdxl-kohya.safetensors"],
+    "models/VAE": ["vae-ft-mse-840000-ema-pruned.safetensors"],
+    "embeddings": ["emb-pt-sd15.pt", "emb-st-sd15.safetensors"],
+    "models/ControlNet": ["control_v11p_sd15_canny.pth"],
+    "models/AnimateDiff": ["mm_sd_v15_v2.ckpt"],
+}
+
+
+@pytest.fixture
+def hash_cache(monkeypatch):
+    """Hashes of zoo files cached beside the zoo (keyed by path, size, mtime), so a session hashes them once."""
+    monkeypatch.setenv("ROTOSCOPE_CACHE", str(zoo_module.zoo_root() / "cache"))
+
+
+def _tree(root: Path, zoo: dict[str, Path], layout: dict[str, list[str]]) -> Path:
+    for folder, names in layout.items():
+        (root / folder).mkdir(parents=True)
+        for name in names:
+            (root / folder / name).symlink_to(zoo[name])
+    return root
+
+
+def test_models_lists_an_a1111_folder_with_kinds_families_and_hashes(zoo, tmp_path, hash_cache):
+    root = _tree(tmp_path / "webui", zoo, A1111)
+    result = invoke("models", "--models-dir", root, "--json")
+    assert result.exit_code == 0, result.output
+    listed = {(f["kind"], f["name"], f["family"]) for f in json.loads(result.stdout)}
+    assert listed == {
+        ("checkpoint", "sd15-inpainting-fp16", "sd1-inpaint"), ("checkpoint", "sdxl-base-sparse", "sdxl"),
+        ("checkpoint", "sd15-pickled", "?"),
+        ("lora", "lora-sd15-kohya", "sd1"), ("lora", "loha-sd15", "sd1"), ("lora", "lokr-sd15", "sd1"),
+        ("lora", "lora-sdxl-kohya", "sdxl"), ("vae", "vae-ft-mse-840000-ema-pruned", "sd/sdxl"),
+        ("embedding", "emb-pt-sd15", "sd1"), ("embedding", "emb-st-sd15", "sd1"),
+        ("controlnet", "control_v11p_sd15_canny", "sd1"), ("motion", "mm_sd_v15_v2", "sd1"),
+    }
+    by_name = {f["name"]: f for f in json.loads(result.stdout)}
+    for name in ("lora-sd15-kohya", "emb-pt-sd15", "sd15-pickled"):  # A1111's short hash: sha256, first 10 hex
+        assert by_name[name]["hash"] == hashlib.sha256(Path(by_name[name]["path"]).read_bytes()).hexdigest()[:10]
+    table = invoke("models", "--models-dir", root)
+    assert table.exit_code == 0 and "12 files" in table.stdout
+    row = next(line for line in table.stdout.splitlines() if "lora-sdxl-kohya" in line)
+    assert row.split()[:3] == ["lora", "sdxl", by_name["lora-sdxl-kohya"]["hash"]]
+
+
+def test_models_reads_a_comfyui_folder(zoo, tmp_path, hash_cache):
+    root = _tree(tmp_path / "comfy", zoo, {"checkpoints": ["sd15-pickled.ckpt"], "loras": ["lora-sdxl-kohya.safetensors"],
+                                           "vae": ["vae-ft-mse-840000-ema-pruned.safetensors"], "embeddings": ["emb-st-sd15.safetensors"]})
+    result = invoke("models", "--models-dir", root, "--json")
+    assert result.exit_code == 0, result.output
+    assert [(f["kind"], f["name"]) for f in json.loads(result.stdout)] == [
+        ("checkpoint", "sd15-pickled"), ("lora", "lora-sdxl-kohya"), ("embedding", "emb-st-sd15"),
+        ("vae", "vae-ft-mse-840000-ema-pruned")]
+    assert error_line(invoke("models", "--models-dir", tmp_path / "nope")).startswith("error: --models-dir")

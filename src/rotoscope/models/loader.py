@@ -232,9 +232,13 @@ def lora_family(shapes: dict[str, tuple[int, ...]]) -> str | None:
     keys = list(shapes)
     if any(k.startswith(("lora_te1_", "lora_te2_", "text_encoder_2.")) for k in keys):
         return "sdxl"
+    widths = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
     for key, shape in shapes.items():
         if ("attn2_to_k" in key or "attn2.to_k" in key) and ("lora_down" in key or "lora_A" in key or "hada_w1_b" in key) and len(shape) >= 2:
-            return {768: "sd1", 1024: "sd2", 2048: "sdxl"}.get(shape[1])
+            return widths.get(shape[1])
+        if "attn2_to_k" in key and key.endswith(".lokr_w1"):  # LoKr: the input width is the factors' product
+            w2 = shapes.get(key[: -len("w1")] + "w2")
+            return widths.get(shape[1] * w2[1]) if w2 and len(w2) == 2 and len(shape) == 2 else None
     return None
 
 
