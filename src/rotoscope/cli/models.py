@@ -13,9 +13,9 @@ from .params import Command, Json
 
 HELP = """List the model files in a web-UI models folder (A1111 / Forge: models/Stable-diffusion, models/Lora,
 models/VAE, embeddings, models/ControlNet, models/AnimateDiff; ComfyUI: checkpoints, loras, vae, controlnet):
-each file's kind, model family and A1111 short hash (infotext's "Model hash").
+each file's kind, model family and A1111 short hash (infotext's "Model hash"); diffusers folders too.
 
-Example: rotoscope models --models-dir ~/stable-diffusion-webui --json
+Example: rotoscope models --models-dir samples --json
 """
 
 

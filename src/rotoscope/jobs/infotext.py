@@ -101,6 +101,13 @@ def _with_hashes(fields: dict[str, str], spec: JobSpec) -> dict[str, str]:
             out["Model hash"] = short_hash(path)
         out[key] = value
     loras = [Path(str(f)).expanduser() for f, _ in spec.model.loras]
+    if "<lora:" in spec.style.prompt or "<lyco:" in spec.style.prompt:
+        from ..models.files import resolve_prompt_loras
+
+        try:
+            loras += [Path(f) for f, _ in resolve_prompt_loras(spec.style.prompt, spec.model.models_dir)[1]]
+        except RotoscopeError:
+            pass
     if loras and all(p.is_file() for p in loras):
         out["Lora hashes"] = ", ".join(f"{p.stem}: {lora_short_hash(p)}" for p in loras)
     return out

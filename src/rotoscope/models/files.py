@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -160,6 +161,10 @@ def scan(models_dir: str | Path) -> list[ModelFile]:
     if not folders:
         folders = [(root, "checkpoint")]
     for folder, kind in folders:
+        if kind == "checkpoint":  # diffusers folders (model_index.json) are models too; no web-UI hash
+            for index in sorted(folder.glob("*/model_index.json")):
+                found.append(_diffusers_folder(index.parent))
+                seen.update(p.resolve() for p in index.parent.rglob("*"))
         for path in sorted(folder.rglob("*")):
             if not path.is_file() or path.suffix.lower() not in SUFFIXES or path.resolve() in seen:
                 continue
@@ -170,6 +175,33 @@ def scan(models_dir: str | Path) -> list[ModelFile]:
             found.append(ModelFile(path=str(path.absolute()), name=name, kind=kind, family=file_family(path, kind),
                                    hash=short_hash(path), size=path.stat().st_size))
     return sorted(found, key=lambda f: (KINDS.index(f.kind), f.name.lower()))
+
+
+def _diffusers_folder(folder: Path) -> ModelFile:
+    from .loader import folder_family
+
+    try:
+        family = folder_family(folder)
+    except ModelError:
+        family = "?"
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return ModelFile(path=str(folder.absolute()), name=folder.name, kind="checkpoint", family=family, hash="-", size=size)
+
+
+PROMPT_LORA = re.compile(r"<(?:lora|lyco):([^:>]+)(?::([-+]?[\d.]+))?(?::[^>]*)?>")
+
+
+def prompt_loras(prompt: str) -> tuple[str, list[tuple[str, float]]]:
+    """``<lora:NAME:WEIGHT>`` tags (and LyCORIS's ``<lyco:…>``) out of a prompt: (prompt without them, [(NAME, WEIGHT)])."""
+    found = [(m.group(1).strip(), float(m.group(2)) if m.group(2) else 1.0) for m in PROMPT_LORA.finditer(prompt)]
+    clean = re.sub(r"\s*,\s*(?=,|$)", "", PROMPT_LORA.sub("", prompt)).strip(" ,")
+    return clean, found
+
+
+def resolve_prompt_loras(prompt: str, models_dir: str | Path | None) -> tuple[str, list[tuple[str, float]]]:
+    """(prompt without LoRA tags, [(FILE, WEIGHT)]) with each tag's file found in the models folder."""
+    clean, tags = prompt_loras(prompt)
+    return clean, [(str(find_lora(models_dir, name)), weight) for name, weight in tags]
 
 
 def find_lora(models_dir: str | Path | None, name: str) -> Path:

@@ -121,15 +121,20 @@ def sd15_lora_targets() -> dict[str, tuple[int, ...]]:
 
     from .fullsize import clip_l_config, sd15_unet_config
 
+    with torch.device("meta"):
+        te = CLIPTextModel(clip_l_config())
+    return lora_targets(_meta(UNet2DConditionModel, **sd15_unet_config()), te)
+
+
+def lora_targets(unet: torch.nn.Module, text_encoder: torch.nn.Module) -> dict[str, tuple[int, ...]]:
+    """kohya module name → weight shape of the layers kohya's sd-scripts train: the UNet's transformer blocks
+    (proj_in / proj_out, attention, feed-forward) and the text encoder's linear layers."""
     out = {}
-    unet = _meta(UNet2DConditionModel, **sd15_unet_config())
     for name, mod in unet.named_modules():
         if ".attentions." in name and isinstance(mod, (torch.nn.Linear, torch.nn.Conv2d)) and (
                 name.endswith(("proj_in", "proj_out", "to_q", "to_k", "to_v", "to_out.0", "ff.net.2", "ff.net.0.proj"))):
             out["lora_unet_" + name.replace(".", "_")] = tuple(mod.weight.shape)
-    with torch.device("meta"):
-        te = CLIPTextModel(clip_l_config())
-    for name, mod in te.named_modules():
+    for name, mod in text_encoder.named_modules():
         if isinstance(mod, torch.nn.Linear) and ".layers." in name:
             name = name if name.startswith("text_model.") else "text_model." + name
             out["lora_te_" + name.replace(".", "_")] = tuple(mod.weight.shape)
