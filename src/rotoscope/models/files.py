@@ -149,8 +149,9 @@ def _embedding_family(path: Path, read) -> str:
     return next(({768: "sd1", 1024: "sd2"}[w] for w in widths if w in (768, 1024)), "?")
 
 
-def scan(models_dir: str | Path) -> list[ModelFile]:
-    """Every model file under ``models_dir`` (A1111 / ComfyUI layout, or a flat folder of checkpoints)."""
+def scan(models_dir: str | Path, *, follow_links: bool = True) -> list[ModelFile]:
+    """Every model file under ``models_dir`` (A1111 / ComfyUI layout, or a flat folder of checkpoints).
+    ``follow_links=False``: a link to a file outside the folder is not offered (what a server lists)."""
     root = Path(models_dir).expanduser()
     if not root.is_dir():
         raise ModelError(f"--models-dir {models_dir} is not a folder; give your web UI's folder (the one holding models/) "
@@ -163,12 +164,14 @@ def scan(models_dir: str | Path) -> list[ModelFile]:
     for folder, kind in folders:
         if kind == "checkpoint":  # diffusers folders (model_index.json) are models too; no web-UI hash
             for index in sorted(folder.glob("*/model_index.json")):
+                if not follow_links and not index.resolve().is_relative_to(root.resolve()):
+                    continue
                 found.append(_diffusers_folder(index.parent))
                 seen.update(p.resolve() for p in index.parent.rglob("*"))
         for path in sorted(folder.rglob("*")):
             if not path.is_file() or path.suffix.lower() not in SUFFIXES or path.resolve() in seen:
                 continue
-            if not path.resolve().is_relative_to(root.resolve()) and not path.is_symlink():
+            if not path.resolve().is_relative_to(root.resolve()) and not (follow_links and path.is_symlink()):
                 continue
             seen.add(path.resolve())
             name = str(path.relative_to(folder).with_suffix(""))
