@@ -23,7 +23,7 @@ from rotoscope.cli import app
 from rotoscope.jobs.infotext import parse_infotext
 from rotoscope.models import ModelOptions, detect_family, load_pipeline
 from rotoscope.models import zoo as zoo_module
-from rotoscope.models.loader import read_checkpoint_shapes
+from rotoscope.models.loader import prediction_type, read_checkpoint_shapes
 
 pytestmark = pytest.mark.fullsize
 
@@ -79,6 +79,10 @@ def test_zoo_files_have_the_real_layouts(zoo):
     xl = read_checkpoint_shapes(zoo["sdxl-base-sparse.safetensors"])
     assert detect_family(xl, "sdxl") == ("sdxl", False)
     assert sum(np.prod(s) for k, s in xl.items() if k.startswith("model.diffusion_model.")) == 2_567_463_684
+    sd2 = read_checkpoint_shapes(zoo["sd21-v-sparse.safetensors"])
+    assert detect_family(sd2) == ("sd2", False) and sd2["cond_stage_model.model.transformer.resblocks.23.attn.in_proj_weight"] == (3072, 1024)
+    assert prediction_type(zoo["sd21-v-sparse.safetensors"], sd2, "sd2", False) == "v_prediction"
+    assert prediction_type(zoo["sd15-fp16.safetensors"], sd, "sd1", False) == "epsilon"
     lora = read_checkpoint_shapes(zoo["lora-sd15-kohya.safetensors"])
     assert "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight" in lora
     assert "lora_te_text_model_encoder_layers_0_self_attn_q_proj.alpha" in lora
@@ -196,7 +200,8 @@ def test_pickled_ckpt_is_refused_with_the_reason(zoo, tmp_path):
 
 
 A1111 = {
-    "models/Stable-diffusion": ["sd15-inpainting-fp16.safetensors", "sdxl-base-sparse.safetensors", "sd15-pickled.ckpt"],
+    "models/Stable-diffusion": ["sd15-inpainting-fp16.safetensors", "sdxl-base-sparse.safetensors", "sd15-pickled.ckpt",
+                                "sd21-v-sparse.safetensors"],
     "models/Lora": ["lora-sd15-kohya.safetensors", "loha-sd15.safetensors", "lokr-sd15.safetensors", "lora-sdxl-kohya.safetensors"],
     "models/VAE": ["vae-ft-mse-840000-ema-pruned.safetensors"],
     "embeddings": ["emb-pt-sd15.pt", "emb-st-sd15.safetensors"],
@@ -226,7 +231,7 @@ def test_models_lists_an_a1111_folder_with_kinds_families_and_hashes(zoo, tmp_pa
     listed = {(f["kind"], f["name"], f["family"]) for f in json.loads(result.stdout)}
     assert listed == {
         ("checkpoint", "sd15-inpainting-fp16", "sd1-inpaint"), ("checkpoint", "sdxl-base-sparse", "sdxl"),
-        ("checkpoint", "sd15-pickled", "?"),
+        ("checkpoint", "sd15-pickled", "?"), ("checkpoint", "sd21-v-sparse", "sd2-v"),
         ("lora", "lora-sd15-kohya", "sd1"), ("lora", "loha-sd15", "sd1"), ("lora", "lokr-sd15", "sd1"),
         ("lora", "lora-sdxl-kohya", "sdxl"), ("vae", "vae-ft-mse-840000-ema-pruned", "sd/sdxl"),
         ("embedding", "emb-pt-sd15", "sd1"), ("embedding", "emb-st-sd15", "sd1"),
@@ -236,7 +241,7 @@ def test_models_lists_an_a1111_folder_with_kinds_families_and_hashes(zoo, tmp_pa
     for name in ("lora-sd15-kohya", "emb-pt-sd15", "sd15-pickled"):  # A1111's short hash: sha256, first 10 hex
         assert by_name[name]["hash"] == hashlib.sha256(Path(by_name[name]["path"]).read_bytes()).hexdigest()[:10]
     table = invoke("models", "--models-dir", root)
-    assert table.exit_code == 0 and "12 files" in table.stdout
+    assert table.exit_code == 0 and "13 files" in table.stdout
     row = next(line for line in table.stdout.splitlines() if "lora-sdxl-kohya" in line)
     assert row.split()[:3] == ["lora", "sdxl", by_name["lora-sdxl-kohya"]["hash"]]
 

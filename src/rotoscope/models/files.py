@@ -105,7 +105,7 @@ def lora_short_hash(path: Path) -> str:
 
 def file_family(path: Path, kind: str) -> str:
     """The model family a file is for, from its tensor names and shapes (headers only); ``?`` when it cannot tell."""
-    from .loader import _read_embedding, detect_family, lora_family, read_checkpoint_shapes
+    from .loader import _read_embedding, detect_family, lora_family, prediction_type, read_checkpoint_shapes
 
     if kind == "embedding":
         return _embedding_family(path, _read_embedding)
@@ -118,6 +118,8 @@ def file_family(path: Path, kind: str) -> str:
             family, inpaint = detect_family(shapes, path)
         except ModelError:
             return "?"
+        if prediction_type(path, shapes, family, inpaint) == "v_prediction":
+            family += "-v"
         return family + ("-inpaint" if inpaint else "")
     if kind == "lora":
         return lora_family(shapes) or "?"

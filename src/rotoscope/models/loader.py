@@ -303,6 +303,28 @@ def detect_family(shapes: dict[str, tuple[int, ...]], path: Path | str = "checkp
     )
 
 
+V_NORM_KEY = "model.diffusion_model.output_blocks.11.1.transformer_blocks.0.norm1.bias"
+
+
+def prediction_type(path: Path, shapes: dict[str, tuple[int, ...]], family: str, inpaint: bool) -> str:
+    """``v_prediction`` for an SD 2.x 768-v checkpoint, else ``epsilon``. The weights say it: a v model's last
+    output block's first norm bias is spread out (std > 0.09, ComfyUI's test); inpainting SD 2 models are epsilon."""
+    if family != "sd2" or inpaint or V_NORM_KEY not in shapes:
+        return "epsilon"
+    try:
+        if path.suffix.lower() == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as f:
+                bias = f.get_tensor(V_NORM_KEY)
+        else:
+            sd = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+            bias = (sd.get("state_dict", sd))[V_NORM_KEY]
+    except Exception:
+        return "epsilon"
+    return "v_prediction" if float(bias.float().std(unbiased=False)) > 0.09 else "epsilon"
+
+
 # ---------------------------------------------------------------- pipeline classes
 
 
@@ -553,6 +575,10 @@ def _load_single_file(path: Path, kind: str, dtype: torch.dtype, config: str | N
                 f"pass --model-config DIR with a local diffusers folder of the same family, e.g. from `hf download {repo} --include '*.json' --include '*.txt' --local-dir DIR` on a machine with internet"
             ) from None
         raise ModelError(f"model file {path} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); it may be damaged: download it again") from exc
+    wanted = prediction_type(path, shapes, family, inpaint)
+    if family == "sd2" and pipe.scheduler.config.get("prediction_type") != wanted:
+        log.info("%s is an SD 2.x %s model: the sampler predicts %s", path.name, "768-v" if wanted == "v_prediction" else "epsilon", wanted)
+        pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=wanted)
     return pipe, family
 
 

@@ -288,9 +288,49 @@ def sdxl_shapes() -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def write_sparse_safetensors(path: Path, shapes: dict[str, tuple[int, ...]], dtype: str = "F16") -> None:
+def sd21_shapes() -> dict[str, tuple[int, ...]]:
+    """Key → shape of an SD 2.1 (768-v) single file: a UNet reading 1024-wide text with linear projections, and
+    OpenCLIP ViT-H's text tower under ``cond_stage_model.model.`` (24 blocks, as the original files keep them)."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+
+    from .fullsize import sd15_unet_config, sd15_vae_config
+    from .ldm import unet_to_ldm, vae_to_ldm
+
+    config = sd15_unet_config() | dict(cross_attention_dim=1024, attention_head_dim=(5, 10, 20, 20), use_linear_projection=True)
+    shapes = {k: tuple(v.shape) for k, v in unet_to_ldm(_meta(UNet2DConditionModel, **config).state_dict(), config).items()}
+    vae = _meta(AutoencoderKL, **sd15_vae_config()).state_dict()
+    shapes.update({k: tuple(v.shape) for k, v in vae_to_ldm(vae, sd15_vae_config()).items()})
+    shapes.update(_open_clip_shapes("cond_stage_model.model.", width=1024, layers=24))
+    return shapes
+
+
+def _open_clip_shapes(p: str, width: int, layers: int) -> dict[str, tuple[int, ...]]:
+    g = width
+    shapes = {p + "token_embedding.weight": (49408, g), p + "positional_embedding": (77, g), p + "ln_final.weight": (g,),
+              p + "ln_final.bias": (g,), p + "text_projection": (g, g), p + "logit_scale": ()}
+    for i in range(layers):
+        b = f"{p}transformer.resblocks.{i}."
+        shapes.update({b + "ln_1.weight": (g,), b + "ln_1.bias": (g,), b + "ln_2.weight": (g,), b + "ln_2.bias": (g,),
+                       b + "attn.in_proj_weight": (3 * g, g), b + "attn.in_proj_bias": (3 * g,),
+                       b + "attn.out_proj.weight": (g, g), b + "attn.out_proj.bias": (g,),
+                       b + "mlp.c_fc.weight": (4 * g, g), b + "mlp.c_fc.bias": (4 * g,),
+                       b + "mlp.c_proj.weight": (g, 4 * g), b + "mlp.c_proj.bias": (g,)})
+    return shapes
+
+
+def _sd21_v(path: Path) -> None:
+    """SD 2.1-v: zero weights except the last output block's first norm bias, whose spread (std 0.2) is what
+    marks a v-prediction SD 2.x model (ComfyUI's test: std > 0.09)."""
+    key = "model.diffusion_model.output_blocks.11.1.transformer_blocks.0.norm1.bias"
+    bias = torch.randn(320, generator=torch.Generator().manual_seed(SEED + 10)) * 0.2
+    write_sparse_safetensors(path, sd21_shapes(), data={key: bias.half()})
+
+
+def write_sparse_safetensors(path: Path, shapes: dict[str, tuple[int, ...]], dtype: str = "F16",
+                             data: dict[str, torch.Tensor] | None = None) -> None:
     """A valid ``.safetensors`` with these keys and shapes whose data are zeros in a sparse file: the real header
-    (what family detection, hashing and listing read) at no memory and little disk."""
+    (what family detection, hashing and listing read) at no memory and little disk; ``data``: tensors written
+    for real (in ``dtype``)."""
     size = {"F16": 2, "F32": 4}[dtype]
     header, offset = {}, 0
     for key, shape in shapes.items():
@@ -302,6 +342,9 @@ def write_sparse_safetensors(path: Path, shapes: dict[str, tuple[int, ...]], dty
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(raw)) + raw)
         f.truncate(8 + len(raw) + offset)
+        for key, tensor in (data or {}).items():
+            f.seek(8 + len(raw) + header[key]["data_offsets"][0])
+            f.write(tensor.contiguous().numpy().tobytes())
 
 
 # ---------------------------------------------------------------- the files
@@ -342,6 +385,7 @@ FILES: dict[str, Callable[[Path], None]] = {
     "sd15-inpainting-fp16.safetensors": lambda p: _save_st(sd15_checkpoint(torch.float16, inpaint=True), p),
     "sd15-pickled.ckpt": _pickled_ckpt,
     "sdxl-base-sparse.safetensors": lambda p: write_sparse_safetensors(p, sdxl_shapes()),
+    "sd21-v-sparse.safetensors": _sd21_v,
     "lora-sd15-kohya.safetensors": lambda p: _save_st(kohya_lora(sd15_lora_targets()), p, {"ss_network_module": "networks.lora"}),
     "loha-sd15.safetensors": lambda p: _save_st(loha(sd15_lora_targets()), p, {"ss_network_module": "lycoris.kohya"}),
     "lokr-sd15.safetensors": lambda p: _save_st(lokr(sd15_lora_targets()), p, {"ss_network_module": "lycoris.kohya"}),
