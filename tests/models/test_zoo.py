@@ -99,10 +99,15 @@ def test_zoo_files_have_the_real_layouts(zoo):
 # ---------------------------------------------------------------- loading through the CLI, one frame
 
 
-def test_sd15_file_with_kohya_lycoris_embeddings_vae_and_controlnet(zoo, tmp_path):
-    """One full-size load covers every add-on flag: --model FILE, --lora (kohya, LoHa, LoKr), --embedding (.pt and
-    .safetensors), --vae FILE, --control-model canny=FILE (the original .pth)."""
-    result = invoke("run", SAMPLE, "-p", "a cup, emb-pt-sd15, emb-st-sd15", "--model", zoo["sd15-fp16.safetensors"],
+def test_inpainting_file_with_kohya_lycoris_embeddings_vae_and_controlnet(zoo, tmp_path):
+    """One full-size load covers the inpainting checkpoint (9-channel UNet, told from its weights, used with
+    --mask) and every add-on flag: --lora (kohya, LoHa, LoKr), --embedding (.pt and .safetensors), --vae FILE,
+    --control-model canny=FILE (the original .pth)."""
+    mask = Image.new("L", (64, 48), 0)
+    mask.paste(255, (16, 8, 48, 40))
+    mask.save(tmp_path / "mask.png")
+    model = zoo["sd15-inpainting-fp16.safetensors"]
+    result = invoke("run", SAMPLE, "-p", "a cup, emb-pt-sd15, emb-st-sd15", "--model", model, "--mask", tmp_path / "mask.png",
                     "--model-config", zoo["config"], "--lora", f"{zoo['lora-sd15-kohya.safetensors']}:0.8",
                     "--lora", f"{zoo['loha-sd15.safetensors']}:0.5", "--lora", f"{zoo['lokr-sd15.safetensors']}:0.5",
                     "--embedding", zoo["emb-pt-sd15.pt"], "--embedding", zoo["emb-st-sd15.safetensors"],
@@ -113,9 +118,10 @@ def test_sd15_file_with_kohya_lycoris_embeddings_vae_and_controlnet(zoo, tmp_pat
     one_frame(tmp_path / "out")
     info = json.loads(result.stdout[result.stdout.index("{"):])["infotext"]
     _, _, params = parse_infotext(info)
-    assert params["Model"].endswith("sd15-fp16.safetensors") and params["ControlNet 0"].startswith("Module: canny")
+    assert params["Model"].endswith("sd15-inpainting-fp16.safetensors") and params["ControlNet 0"].startswith("Module: canny")
+    assert params["Mask"].endswith("mask.png")
     # the web UI's hashes: the checkpoint's sha256, first 10 hex; each LoRA's sha256 after the safetensors header, 12 hex
-    assert params["Model hash"] == hashlib.sha256(zoo["sd15-fp16.safetensors"].read_bytes()).hexdigest()[:10]
+    assert params["Model hash"] == hashlib.sha256(model.read_bytes()).hexdigest()[:10]
     expected = []
     for name in ("lora-sd15-kohya", "loha-sd15", "lokr-sd15"):
         data = zoo[name + ".safetensors"].read_bytes()
@@ -167,12 +173,14 @@ def test_kohya_lora_and_lycoris_fuse_to_base_plus_delta(zoo):
 
 
 def test_motion_module_ckpt_runs_animatediff(zoo, tmp_path):
+    """mm_sd_v15_v2.ckpt through --motion-adapter, on the fp16 SD 1.5 file through --model."""
     result = invoke("run", SAMPLE, "--method", "animatediff", "-p", "ink", "--model", zoo["sd15-fp16.safetensors"],
                     "--model-config", zoo["config"], "--motion-adapter", zoo["mm_sd_v15_v2.ckpt"], "--context-length", 2,
-                    "--context-overlap", 0, *ONE_FRAME[:-6], "--max-frames", "2", "--steps", "2", "--strength", "0.5",
-                    "--device", "cpu", "--job", tmp_path / "job", "-o", tmp_path / "ad.gif", "--json")
+                    "--context-overlap", 0, "--max-frames", 2, "--width", 64, "--steps", 2, "--strength", 0.5,
+                    "--seed", 1, "--device", "cpu", "--job", tmp_path / "job", "-o", tmp_path / "ad.gif", "--json")
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "ad.gif").stat().st_size > 0
+    with Image.open(tmp_path / "ad.gif") as gif:
+        assert (gif.n_frames, gif.size) == (2, (64, 48))
 
 
 # ---------------------------------------------------------------- near misses: one line each, before any model loads
@@ -212,7 +220,7 @@ A1111 = {
 
 @pytest.fixture
 def hash_cache(monkeypatch):
-    """Hashes of zoo files cached beside the zoo (keyed by path, size, mtime), so a session hashes them once."""
+    """Hashes of zoo files cached beside the zoo (keyed by file identity, size, mtime), so they are hashed once."""
     monkeypatch.setenv("ROTOSCOPE_CACHE", str(zoo_module.zoo_root() / "cache"))
 
 
@@ -220,7 +228,7 @@ def _tree(root: Path, zoo: dict[str, Path], layout: dict[str, list[str]]) -> Pat
     for folder, names in layout.items():
         (root / folder).mkdir(parents=True)
         for name in names:
-            (root / folder / name).symlink_to(zoo[name])
+            os.link(zoo[name], root / folder / name)  # inside the folder, as a server lists it; same file, same hash
     return root
 
 
@@ -240,6 +248,16 @@ def test_models_lists_an_a1111_folder_with_kinds_families_and_hashes(zoo, tmp_pa
     by_name = {f["name"]: f for f in json.loads(result.stdout)}
     for name in ("lora-sd15-kohya", "emb-pt-sd15", "sd15-pickled"):  # A1111's short hash: sha256, first 10 hex
         assert by_name[name]["hash"] == hashlib.sha256(Path(by_name[name]["path"]).read_bytes()).hexdigest()[:10]
+    # the page's model picker and the HTTP API's sd-models read the same scanner (hashes once computed, as here)
+    from rotoscope.http.checkpoints import scan as sd_models
+    from rotoscope.ui.workspace import Workspace
+
+    picker = Workspace(tmp_path / "jobs", root).models()
+    stable = root.resolve() / "models" / "Stable-diffusion"
+    assert {str(stable / n) for n in A1111["models/Stable-diffusion"]} <= set(picker)
+    assert not any("Lora" in choice for choice in picker)
+    listed = {c.title: c.as_json()["hash"] for c in sd_models(root)}
+    assert listed["sd21-v-sparse.safetensors"] == by_name["sd21-v-sparse"]["hash"] and "lora-sd15-kohya.safetensors" not in listed
     table = invoke("models", "--models-dir", root)
     assert table.exit_code == 0 and "13 files" in table.stdout
     row = next(line for line in table.stdout.splitlines() if "lora-sdxl-kohya" in line)

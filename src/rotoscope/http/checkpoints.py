@@ -37,12 +37,12 @@ def scan(models_dir: Path | None, extra: tuple[str, ...] = ()) -> list[Checkpoin
         return found
     from ..api import model_files  # one scanner for every face: A1111 / ComfyUI folders or a flat one
 
-    for f in model_files(models_dir, follow_links=False):
+    for f in model_files(models_dir, follow_links=False, compute_hashes=False):  # hashes once known (no gigabytes read per request)
         path = Path(f.path)
         if f.kind != "checkpoint" or not _inside(path, models_dir):  # a symlink out of the folder is not offered
             continue
         if path.is_dir() or path.suffix.lower() in SINGLE_FILES:
-            found.append(Checkpoint(path.name, str(path.resolve()), None if f.hash == "-" else f.hash))
+            found.append(Checkpoint(path.name, str(path.resolve()), f.hash if f.hash not in ("", "-") else None))
     return found
 
 

@@ -5,7 +5,7 @@ through ``rotoscope.api.model_files``. It reads A1111 / Forge (``models/Stable-d
 ``models/LyCORIS``, ``models/VAE``, ``embeddings/``, ``models/ControlNet``, ``models/AnimateDiff``) and ComfyUI
 (``checkpoints/``, ``loras/``, ``vae/``, ``embeddings/``, ``controlnet/``, ``animatediff_models/``) trees, given
 the web UI's root, its ``models`` folder, or a flat folder of checkpoints. Only headers are read to tell the
-family; hashes are cached by path, size and modification time.
+family; hashes are cached by file identity, size and modification time.
 """
 
 from __future__ import annotations
@@ -74,16 +74,18 @@ def _cache_file() -> Path:
     return Path(root) / "hashes.json"
 
 
-def cached_hash(path: Path, how: str = "sha256") -> str:
-    """A file's full hash (``sha256`` or ``addnet``), cached by resolved path, size and mtime like the web UI's cache."""
-    path = Path(path).resolve()
-    stat = path.stat()
-    key = f"{how}:{path}:{stat.st_size}:{stat.st_mtime_ns}"
+def cached_hash(path: Path, how: str = "sha256", compute: bool = True) -> str:
+    """A file's full hash (``sha256`` or ``addnet``), cached by file identity, size and mtime like the web UI's cache;
+    ``compute=False``: only a cached one ("" when there is none)."""
+    stat = Path(path).stat()  # by file identity: a link or a moved file is not hashed again
+    key = f"{how}:{stat.st_dev}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
     cache_path = _cache_file()
     try:
         cache = json.loads(cache_path.read_text())
     except (OSError, ValueError):
         cache = {}
+    if key not in cache and not compute:
+        return ""
     if key not in cache:
         cache[key] = addnet_hash(path) if how == "addnet" else sha256_file(path)
         cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,9 +153,10 @@ def _embedding_family(path: Path, read) -> str:
     return next(({768: "sd1", 1024: "sd2"}[w] for w in widths if w in (768, 1024)), "?")
 
 
-def scan(models_dir: str | Path, *, follow_links: bool = True) -> list[ModelFile]:
+def scan(models_dir: str | Path, *, follow_links: bool = True, compute_hashes: bool = True) -> list[ModelFile]:
     """Every model file under ``models_dir`` (A1111 / ComfyUI layout, or a flat folder of checkpoints).
-    ``follow_links=False``: a link to a file outside the folder is not offered (what a server lists)."""
+    ``follow_links=False``: a link to a file outside the folder is not offered (what a server lists);
+    ``compute_hashes=False``: only hashes already cached (a server's or page's list must not read gigabytes)."""
     root = Path(models_dir).expanduser()
     if not root.is_dir():
         raise ModelError(f"--models-dir {models_dir} is not a folder; give your web UI's folder (the one holding models/) "
@@ -178,7 +181,7 @@ def scan(models_dir: str | Path, *, follow_links: bool = True) -> list[ModelFile
             seen.add(path.resolve())
             name = str(path.relative_to(folder).with_suffix(""))
             found.append(ModelFile(path=str(path.absolute()), name=name, kind=kind, family=file_family(path, kind),
-                                   hash=short_hash(path), size=path.stat().st_size))
+                                   hash=cached_hash(path, compute=compute_hashes)[:10], size=path.stat().st_size))
     return sorted(found, key=lambda f: (KINDS.index(f.kind), f.name.lower()))
 
 
