@@ -58,3 +58,6 @@ def test_lora_tag_in_the_prompt_equals_the_lora_flag(tiny_model_dir, tmp_path):
     assert result.exit_code == 2
     line = [ln for ln in result.stderr.splitlines() if ln.strip()][-1]
     assert line.startswith("error: prompt names <lora:missing:…> but no LoRA 'missing' was found in --models-dir")
+    result = invoke("run", SAMPLE, *SMALL, "-p", "a cup <lora:ink:1>", "--models-dir", tmp_path / "nowhere", "--job",
+                    tmp_path / "j2", "-o", tmp_path / "y.gif")
+    assert result.exit_code == 2 and f"--models-dir {tmp_path / 'nowhere'} is not a folder" in result.stderr
