@@ -2,12 +2,17 @@
 
     python bench/consistency.py            # sample clip (24 frames) + generated clip, every row
     python bench/consistency.py --quick    # 8 frames of each, fewer rows (≈1 min)
+    python bench/consistency.py --clips cuts --quick   # the clip with cuts: each row with and without shots
 
 Runs ``rotoscope run`` (the library's run_job: the same path the CLI takes) with the tiny
 model (random UNet, trained VAE) at strength 0.3, 20 steps, seed 7, DIS flow, writing
 lossless PNG frames, and scores them with ``rotoscope.metrics.score_frames`` against the
 job's source frames. Clips: samples/cup.mp4 (10 fps, 256×192, first 24 frames) and a
-generated pan over the cup frame (3 px right + 1 px down a frame: known motion).
+generated pan over the cup frame (3 px right + 1 px down a frame: known motion), and
+samples/cuts.mp4 (five generated scenes joined by hard cuts, scripts/make_cuts_clip.py; at 10 fps,
+at least 20 frames, so at least two cuts). On the cuts clip every row runs twice, ``--shots auto``
+(techniques restart at each cut) and ``--shots none`` (the previous shot is carried across), both
+scored with the cut pairs excluded; "x unaware" is the first's warp error over the second's.
 Ratios are to ``shared-noise`` (the gif2gif default) on the same clip; s/frame is the CPU
 time of the whole run (decode, model load, stylise, deflicker while encoding) per frame with
 one torch thread: CPU time, not wall time, so engineers sharing the machine skew it less.
@@ -18,12 +23,13 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from _common import SAMPLE, print_json, print_table
+from _common import ROOT, SAMPLE, print_json, print_table
 
 from rotoscope.consistency import ConsistencyOptions
 from rotoscope.jobs.runner import run_job
@@ -54,6 +60,7 @@ ROWS = [
 QUICK = {"per-frame", "shared-noise", "color-match", "flow-warp naive (weight 1, no fuse)",
          "flow-warp (default: weight 0.3, fuse 0.7)", "cross-frame-attention", "deflicker (0.5)"}
 PAN = (3, 1)  # px per frame (right, down) of the generated clip
+CUTS = ROOT / "samples" / "cuts.mp4"
 
 
 def pan_clip(folder: Path, frames: int, size=(256, 192)) -> Path:
@@ -69,6 +76,7 @@ def pan_clip(folder: Path, frames: int, size=(256, 192)) -> Path:
 
 
 def run_row(clip: str, media: MediaOptions, noise: str, techniques: list[str], overrides: dict, out: Path) -> dict:
+    """One job (``media.shots`` says where its cuts are), scored with the cut pairs excluded."""
     consistency = ConsistencyOptions(techniques=list(techniques), **overrides)
     style = StyleOptions(prompt="a cup, ink drawing", seed=7, steps=20, strength=0.3, noise=noise)
     spec = JobSpec(source=clip, media=media, model=ModelOptions(model="tiny"), style=style,
@@ -94,7 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="8 frames a clip and the main rows only")
     parser.add_argument("--frames", type=int, default=None, help="frames per clip (default 24, quick 8)")
-    parser.add_argument("--clips", default="cup,pan", help="comma-separated: cup, pan")
+    parser.add_argument("--clips", default="cup,pan,cuts", help="comma-separated: cup, pan, cuts")
     parser.add_argument("--only", default=None, help="comma-separated row labels (prefix match) to run")
     args = parser.parse_args()
     frames = args.frames or (8 if args.quick else 24)
@@ -109,7 +117,9 @@ def main() -> None:
         clips = {
             "cup": (str(SAMPLE), MediaOptions(fps=10, width=256, max_frames=frames)),
             "pan": (str(pan_clip(tmp / "pan_src", frames)), MediaOptions(fps=10, max_frames=frames)),
+            "cuts": (str(CUTS), MediaOptions(fps=10, max_frames=max(frames, 20))),
         }
+        unaware_table = []
         # warm-up (torch's first calls, file caches): not timed, so the first row is not penalised
         run_row(str(SAMPLE), MediaOptions(fps=10, width=256, max_frames=3), "shared", ["flow-warp"], {}, tmp / "warm")
         for clip_name in args.clips.split(","):
@@ -117,6 +127,13 @@ def main() -> None:
             found: dict[str, dict] = {}
             for i, (label, noise, techniques, overrides) in enumerate(rows):
                 found[label] = run_row(clip, media, noise, techniques, overrides, tmp / f"{clip_name}{i}")
+            if clip_name == "cuts":
+                for i, (label, noise, techniques, overrides) in enumerate(rows):
+                    none = replace(media, shots="none")
+                    unaware = run_row(clip, none, noise, techniques, overrides, tmp / f"{clip_name}{i}-none")
+                    found[label]["unaware_warp_error"] = unaware["warp_error"]
+                    found[label]["aware_ratio"] = found[label]["warp_error"] / unaware["warp_error"]
+                    unaware_table.append([label, found[label]["warp_error"], unaware["warp_error"], found[label]["aware_ratio"]])
             base = found["shared-noise"]
             for label, r in found.items():
                 r["warp_ratio"] = r["warp_error"] / base["warp_error"]
@@ -129,11 +146,16 @@ def main() -> None:
             results[clip_name] = {k: {kk: round(vv, 4) if isinstance(vv, float) else vv for kk, vv in v.items()}
                                   for k, v in found.items()}
             results[clip_name]["source_warp_error"] = round(source, 4)
-    print(f"tiny model, strength 0.3, 20 steps, seed 7, DIS flow, {frames} frames a clip (cup: samples/cup.mp4 at 10 fps, 256x192; pan: {PAN[0]},{PAN[1]} px/frame)")
+    print(f"tiny model, strength 0.3, 20 steps, seed 7, DIS flow, {frames} frames a clip (cup: samples/cup.mp4 at 10 fps, 256x192; "
+          f"pan: {PAN[0]},{PAN[1]} px/frame; cuts: samples/cuts.mp4 at 10 fps, 160x96, {max(frames, 20)} frames)")
     print_table(["clip", "consistency", "warp err", "x shared", "SSIM src", "SSIM drop", "s/frame", "time x"], table)
+    if unaware_table:
+        print("cuts clip: warp error with shot awareness (--shots auto) and without (--shots none), cut pairs excluded")
+        print_table(["consistency", "warp err auto", "warp err none", "x unaware"], unaware_table)
     cup = results.get("cup", {})
     target = [k for k, v in cup.items() if isinstance(v, dict) and v["warp_ratio"] <= 0.6 and v["ssim_drop"] <= 0.05]
-    print(f"cup rows at <= 0.6 x shared-noise warp error with SSIM drop <= 0.05: {', '.join(target) or 'none'}")
+    if cup:
+        print(f"cup rows at <= 0.6 x shared-noise warp error with SSIM drop <= 0.05: {', '.join(target) or 'none'}")
     print_json({"bench": "consistency", "frames": frames, "quick": args.quick, "results": results, "meets_target": target})
 
 

@@ -58,7 +58,7 @@ def main() -> None:
 
         def python_call(i: int) -> Path:
             result = api.preview(tmp / "init.png", tmp / f"py{i}.png", seeds=1, model="tiny", strength=STRENGTH,
-                                 process_width=w, process_height=h, sampler="Euler a", **look)
+                                 process_width=w, process_height=h, sampler="Euler a", overwrite=True, **look)
             return result.tiles[0].path
 
         import socket

@@ -3,7 +3,9 @@
 # reinstalls when pyproject.toml changed. torch goes in first, pinned, on its
 # own: any looser spec lets pip pull another build.
 #
-#   bash scripts/bootstrap.sh [--cpu] [EXTRAS]      e.g. bash scripts/bootstrap.sh --cpu test
+#   bash scripts/bootstrap.sh [--cpu] [--dry-run] [EXTRAS]      e.g. bash scripts/bootstrap.sh --cpu test
+#
+# --dry-run prints the two pip commands it would run, and does nothing else.
 #
 # torch==2.13.0 from plain pip on Linux is the CUDA build (several GB with its
 # nvidia-* wheels). --cpu (or ROTOSCOPE_TORCH=cpu in the environment, which
@@ -15,10 +17,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 torch_cpu="${ROTOSCOPE_TORCH:-}"
 extras=""
+dry_run=""
 for arg in "$@"; do
   case "$arg" in
     --cpu) torch_cpu="cpu" ;;
-    -*) echo "error: unknown option $arg; use: bash scripts/bootstrap.sh [--cpu] [EXTRAS]" >&2; exit 2 ;;
+    --dry-run) dry_run=1 ;;
+    -*) echo "error: unknown option $arg; use: bash scripts/bootstrap.sh [--cpu] [--dry-run] [EXTRAS]" >&2; exit 2 ;;
     *) extras="$arg" ;;
   esac
 done
@@ -28,6 +32,11 @@ if [ "$torch_cpu" = "cpu" ]; then
 elif [ -n "$torch_cpu" ]; then
   echo "error: ROTOSCOPE_TORCH=$torch_cpu is not understood; use ROTOSCOPE_TORCH=cpu or leave it unset" >&2
   exit 2
+fi
+if [ -n "$dry_run" ]; then
+  echo "pip install ${torch_index[*]+${torch_index[*]} }torch==2.13.0"
+  echo "pip install -e .${extras:+[$extras]}"
+  exit 0
 fi
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

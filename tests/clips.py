@@ -321,3 +321,30 @@ def decode_all(path: str | Path) -> list[np.ndarray]:
     """Every video frame of a file as RGB(A) arrays, via PyAV."""
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+# -- clips with and without cuts (scripts/make_cuts_clip.py draws them) ----------------------------
+
+
+def cuts_script():
+    """scripts/make_cuts_clip.py as a module (its scenes, SHOTS, CUTS, FPS)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "make_cuts_clip.py"
+    spec = importlib.util.spec_from_file_location("make_cuts_clip", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cuts_clip(path: str | Path, size: tuple[int, int] = (64, 40), shots: tuple[int, ...] | None = None,
+              first: int = 0) -> Path:
+    """The clip with cuts at 25 fps (``shots``: frames per shot; ``first``: the first shot's scene)."""
+    script = cuts_script()
+    return script.write_mp4(path, script.cuts_frames(size, shots or script.SHOTS, first=first))
+
+
+def busy_clip(path: str | Path, size: tuple[int, int] = (64, 40)) -> Path:
+    """The busy clip without a cut (a whip pan) at 25 fps."""
+    script = cuts_script()
+    return script.write_mp4(path, script.busy_frames(size))

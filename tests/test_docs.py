@@ -5,7 +5,7 @@ What runs
 - Each page's fenced ``bash`` / ``sh`` blocks: ``\\`` continuations are joined, blank and comment lines
   skipped, and every line must be one of
   * ``rotoscope …`` or ``.venv/bin/rotoscope …``: run in-process (``typer.testing.CliRunner`` on
-    ``rotoscope.cli.app``); it must exit 0, and the files it names (``-o/--output``, ``--plot``,
+    ``rotoscope.cli.app``); it must exit 0, and the files it names (``-o/--output``, ``--plot``, ``--out-dir``,
     ``--sheet``) must exist afterwards;
   * ``bash scripts/X`` or ``[.venv/bin/]python scripts/X``: the script must exist (not run here:
     ``scripts/test.sh`` is this test suite, ``scripts/demo.sh`` installs; its rotoscope command is
@@ -73,7 +73,7 @@ SHELL_LANGS = {"bash", "sh", "shell", "console"}
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```", re.S | re.M)
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 MODEL_TAKING = ("run", "preview")
-OUTPUT_FLAGS = ("-o", "--output", "--plot", "--sheet")
+OUTPUT_FLAGS = ("-o", "--output", "--plot", "--sheet", "--out-dir")
 UI_START_S = 240  # a cold start imports gradio: generous on a busy 2-core machine (not a timing assertion)
 
 from tests.servers import free_port, stop

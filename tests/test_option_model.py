@@ -24,7 +24,7 @@ from rotoscope.options import Option
 _VALUES: dict[str, Any] = {
     "output": ["out/x.gif"], "lora": ["style.safetensors:0.8"], "embedding": ["emb.pt"], "mask": None,
     "mask_rect": ["10,10,20,20"], "mask_ellipse": ["0:5,5,10,10/9:15,15,10,10"], "mask_key": "#00ff00:30",
-    "control": ["canny:0.8:0-0.9", "tile:0.5"], "keys": "0,12,30", "plate": "3x2", "device": "cpu",
+    "control": ["canny:0.8:0-0.9", "tile:0.5"], "keys": "0,12,30", "shots": "0,12", "plate": "3x2", "device": "cpu",
     "model": "tiny", "vae": "some/vae", "model_config": "configs/sd15", "lcm_lora": "lcm.safetensors",
     "background": "#ffffff", "motion_adapter": "guoyww/ad", "video_model": "svd/xt", "max_size": 2_000_000,
     "sampler": "DPM++ 2M Karras", "prompt": "ink drawing, bold lines", "negative_prompt": "blurry",

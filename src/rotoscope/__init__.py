@@ -22,6 +22,7 @@ _LAZY = {
     "probe": "api",
     "run": "api",
     "score": "api",
+    "shots": "api",
     "stylize": "api",
     "RotoscopeError": "errors",
     "JobSpec": "jobs.spec",
@@ -32,7 +33,7 @@ _LAZY = {
 }
 
 __all__ = ["JobSpec", "MediaOptions", "ModelOptions", "OutputOptions", "RotoscopeError", "StyleOptions",
-           "build_spec", "choices", "convert", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]
+           "build_spec", "choices", "convert", "keys", "options_table", "preview", "probe", "run", "score", "shots", "stylize"]
 
 # Not ``typing.TYPE_CHECKING``: importing typing alone costs about as much as starting python.
 TYPE_CHECKING = False

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import OptionError
+from .errors import OptionError, writes
 from .progress import Cancelled  # noqa: F401  (faces catch it; progress is light)
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def convert_options() -> list["Option"]:
     from .media.options import MediaOptions, OutputOptions
     from .options import declared
 
-    return [o for o in declared(MediaOptions, "media") + declared(OutputOptions, "output") if o.key != "interpolate"]
+    return [o for o in declared(MediaOptions, "media") + declared(OutputOptions, "output") if o.key not in ("interpolate", "shots")]
 
 
 def default_output(source: str) -> str:
@@ -92,22 +92,70 @@ def build_spec(source: str | Path | None, output: str | Path | list | None = Non
     return _build(str(source) if source is not None else None, options)
 
 
+@writes
 def stylize(source: str | Path | None, output: str | Path | list | None = None, *, job_dir: str | Path | None = None,
             frames: str | None = None, progress: "Progress | None" = None, cancel: threading.Event | None = None,
             **options: Any) -> "RunResult":
     """Stylise ``source`` into ``output`` (one path or a list; format from the extension). Resumable: the same
     call again continues the job; ``frames="12-18"`` redoes those frames. ``method=`` picks the method
     (gif2gif, keyframes, ebsynth, animatediff, img2vid); ``preset="fast"`` sets the speed options not given."""
+    from .executors import Where, open_executor
     from .jobs.runner import run_job
 
+    where = Where.take(options)  # executor / workers / ray / ray_token: where it runs, not what it is
     spec = build_spec(source, output, **options)
-    return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=spec.output.overwrite,
-                   progress=progress, cancel=cancel)
+    where.check(spec)  # before a cluster is started: a job that cannot be split is refused in a moment
+    with open_executor(where, threads=spec.model.threads) as executor:
+        return run_job(spec, job_dir=Path(job_dir) if job_dir else None, frames=frames, overwrite=spec.output.overwrite,
+                       progress=progress, cancel=cancel, executor=executor)
 
 
 run = stylize
 
 
+@writes
+def batch(jobs: list[dict[str, Any]], *, progress: "Progress | None" = None, cancel: threading.Event | None = None,
+          executor: str | None = None, workers: int | None = None, ray: str | None = None,
+          ray_token: str | None = None) -> list[dict[str, Any]]:
+    """Run many jobs (each a dict of option names → values, with ``source``, ``output`` and optionally
+    ``job_dir``) one after another over the same executor: on Ray the same actors, which keep their model
+    for the next job with the same model settings. Resumable as a whole: each job resumes from its job dir.
+    Returns one row per job: source, job, status ("done" | "failed: …"), computed, resumed, seconds, outputs."""
+    import time
+
+    from .errors import RotoscopeError
+    from .executors import Where, open_executor
+    from .jobs.runner import run_job
+    from .progress import Cancelled
+
+    where = Where.take({"executor": executor, "workers": workers, "ray": ray, "ray_token": ray_token})
+    specs = []
+    for job in jobs:  # every job checked before any work
+        options = dict(job)
+        source, job_dir, output = options.pop("source", None), options.pop("job_dir", None), options.pop("output", None)
+        spec = build_spec(source, output, **options)
+        where.check(spec)
+        specs.append((spec, job_dir))
+    rows = []
+    with open_executor(where, threads=max((s.model.threads for s, _ in specs), default=0)) as runner:
+        for spec, job_dir in specs:
+            start = time.perf_counter()
+            row: dict[str, Any] = {"source": spec.source, "job": None, "status": "done", "computed": 0, "resumed": 0}
+            try:
+                result = run_job(spec, job_dir=Path(job_dir) if job_dir else None, overwrite=spec.output.overwrite,
+                                 progress=progress, cancel=cancel, executor=runner)
+                row.update(job=str(result.job_dir), computed=result.frames_computed, resumed=result.frames_resumed,
+                           outputs=[str(p) for p in result.outputs])
+            except Cancelled:
+                raise
+            except RotoscopeError as exc:  # one job's error does not stop the batch; the table shows it
+                row["status"] = f"failed: {exc}"
+            row["seconds"] = round(time.perf_counter() - start, 2)
+            rows.append(row)
+    return rows
+
+
+@writes
 def preview(source: str | Path, output: str | Path = "out/preview.png", *, frame: int = 0, seeds: int = 4,
             strengths: list[float] | str | None = None, cancel: threading.Event | None = None,
             **options: Any) -> "PreviewResult":
@@ -124,6 +172,7 @@ def preview(source: str | Path, output: str | Path = "out/preview.png", *, frame
     return _preview(spec, frame=frame, seeds=seeds, strengths=strengths, output=Path(output), cancel=cancel)
 
 
+@writes
 def txt2img(output: str | Path, *, count: int = 1, cancel: threading.Event | None = None,
             **options: Any) -> list["PreviewTile"]:
     """``count`` images from the prompt alone (seeds seed, seed+1, …; -1 draws the first), each a PNG with its
@@ -144,6 +193,7 @@ def sampler_names() -> tuple[str, ...]:
     return option("sampler").choice_list()
 
 
+@writes
 def keys(source: str | Path, sheet: str | Path = "out/keys.png", **options: Any):
     """Which frames the keyframe methods would stylise (0-based, after the media options), and a contact sheet."""
     from .jobs.keys import keys_of_clip
@@ -153,6 +203,7 @@ def keys(source: str | Path, sheet: str | Path = "out/keys.png", **options: Any)
     return keys_of_clip(str(source), spec.media, spec.keys, Path(sheet), overwrite=spec.output.overwrite)
 
 
+@writes
 def score(output: str | Path, source: str | Path, *, flow: str = "dis", clip_model: str | None = None,
           plot: str | Path | None = None, clip: bool = True, **media: Any):
     """Flicker of a stylised clip: warp error along the source's flow, SSIM/PSNR to source, CLIP consistency
@@ -173,6 +224,7 @@ def score(output: str | Path, source: str | Path, *, flow: str = "dis", clip_mod
     return result
 
 
+@writes
 def convert(source: str | Path, output: str | Path | list, *, progress: "Progress | None" = None,
             **options: Any) -> "ConvertResult":
     """Cut / resample / scale / encode without a model (media and output options only)."""
@@ -193,6 +245,7 @@ def convert(source: str | Path, output: str | Path | list, *, progress: "Progres
     return _convert(str(source), media, out, progress)
 
 
+@writes
 def run_spec(spec: "JobSpec", job_dir: str | Path | None = None, *, frames: str | None = None,
              progress: "Progress | None" = None, cancel: threading.Event | None = None) -> "RunResult":
     """Run (or resume) a job from a spec already built (the page builds it first to show it)."""
@@ -270,13 +323,32 @@ def output_formats() -> tuple[str, ...]:
     return tuple(dict.fromkeys(OUTPUT_FORMATS.values()))
 
 
+def shots(source: str | Path, **media: Any) -> list[dict]:
+    """The clip's shots (``shots="auto"``: found by change; ``"none"``; or ``"24,51"``) after the media options:
+    [{shot, start_frame, end_frame, frames, start, end}] (times in seconds)."""
+    from .media.decode import iter_frames
+    from .media.options import MediaOptions
+    from .media.shots import Detector, find_shots
+
+    values = MediaOptions(**media)
+    values.validate()
+    detector, times, end = Detector(), [], 0.0
+    for frame in iter_frames(str(source), values):
+        times.append(frame.time)
+        end = frame.time + frame.duration
+        if values.shots == "auto":
+            detector.add(frame.image)
+    found = detector.shots() if values.shots == "auto" else find_shots([], len(times), values.shots)
+    return found.to_list(times, end)
+
+
 def probe(source: str | Path) -> "ProbeInfo":
     from .media.probe import probe as _probe
 
     return _probe(str(source))
 
 
-__all__ = ["Cancelled", "sampler_names", "txt2img", "build_spec", "choices", "convert", "convert_options", "default_output", "job_folder", "job_spec", "jobs_root",
+__all__ = ["Cancelled", "shots", "sampler_names", "txt2img", "build_spec", "choices", "convert", "convert_options", "default_output", "job_folder", "job_spec", "jobs_root",
            "mask_overlay", "model_choices", "option", "output_formats", "parse_size", "preset_look", "run_spec", "source_frame", "keys", "options_table", "preview", "probe", "run", "score", "stylize"]
 
 
@@ -319,3 +391,30 @@ def model_files(models_dir: str | Path, *, follow_links: bool = True, compute_ha
     from .models.files import scan
 
     return scan(models_dir, follow_links=follow_links, compute_hashes=compute_hashes)
+
+
+# --- http: video jobs ---
+
+
+def job_frames(job_dir: str | Path) -> tuple[int, int | None, Path | None]:
+    """A job folder's finished output frames, its frame total (None until the source is decoded) and the
+    finished frame written last (None before the first)."""
+    from .jobs.runner import method_timeline
+    from .jobs.store import JobDir
+
+    job = JobDir(Path(job_dir))
+    done = sorted(job.frames_dir.glob("[0-9]*.png")) if job.frames_dir.is_dir() else []
+    timeline = job.timeline()
+    total = len(method_timeline(job.read_spec(), timeline)) if timeline is not None and job.exists() else None
+    latest = max(done, key=lambda p: (p.stat().st_mtime_ns, p.name)) if done else None
+    return len(done), total, latest
+
+
+def job_frame_paths(job_dir: str | Path) -> tuple[list[Path], Path]:
+    """A job folder's finished output frame PNGs (by index) and the folder of its decoded source frames:
+    the pair ``score`` compares frame by frame."""
+    from .jobs.store import JobDir
+
+    job = JobDir(Path(job_dir))
+    frames = sorted(job.frames_dir.glob("[0-9]*.png")) if job.frames_dir.is_dir() else []
+    return frames, job.source_dir

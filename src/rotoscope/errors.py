@@ -54,3 +54,22 @@ def output_error(exc: OSError, target: Path | str | None = None) -> OutputError 
         return OutputError(f"cannot write {target}: permission denied in {folder}; fix its permissions or choose "
                            "another folder (-o or --job) and run the command again.")
     return None
+
+
+def writes(func):
+    """Decorate a facade function that writes files: an OSError a user can act on (disk full, read-only,
+    permission) leaves it as the one-line :class:`OutputError`, as the CLI prints it, so a script using the
+    Python API gets the same message; any other OSError is left as it is (a real bug stays visible)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OSError as exc:
+            error = output_error(exc, exc.filename) if exc.filename else None
+            if error is None:
+                raise
+            raise error from exc
+
+    return wrapper

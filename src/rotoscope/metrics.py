@@ -72,6 +72,14 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 # t+1 over the non-occluded pixels. The same measure on the source itself is its own flicker (motion
 # the flow cannot explain: noise, compression, lighting), so output − source is what the
 # stylisation added.
+#
+# Flow across a hard cut means nothing (its warp error is ~85 where a shot's pairs give 5-15), so a
+# pair whose second frame starts a new shot (``--shots``: media/shots.py) is left out of every mean
+# and counted instead ("4 cuts excluded"); figures are also given per shot. An output steadier than
+# its own source by more than ``SMOOTHED`` is flagged "smoothed": detail was lost, not flicker.
+
+#: output warp error below (1 - SMOOTHED) × the source's: "smoothed"
+SMOOTHED = 0.10
 
 
 def warp_error(previous: np.ndarray, current: np.ndarray, backward: np.ndarray, occluded: np.ndarray) -> float:
@@ -86,15 +94,25 @@ def warp_error(previous: np.ndarray, current: np.ndarray, backward: np.ndarray, 
     return float(np.abs(a - b)[keep].mean())
 
 
-def _per_frame(pairs: list[float], count: int) -> list[float]:
-    """Each frame's mean warp error to its neighbours (pair t−1→t and pair t→t+1): a bad frame peaks alone."""
+def _per_frame(pairs: list[float], count: int, cuts: Iterable[int] = ()) -> list[float]:
+    """Each frame's mean warp error to its neighbours (pair t−1→t and pair t→t+1): a bad frame peaks alone.
+    Pairs across a cut (pair c−1 → c for c in ``cuts``) are left out."""
     if count < 2:
         return [0.0] * count
+    skip = {c - 1 for c in cuts}
     out = []
     for t in range(count):
-        near = [pairs[p] for p in (t - 1, t) if 0 <= p < len(pairs)]
-        out.append(float(np.mean(near)))
+        near = [pairs[p] for p in (t - 1, t) if 0 <= p < len(pairs) and p not in skip]
+        out.append(float(np.mean(near)) if near else 0.0)
     return out
+
+
+def _mean_within(pairs: list[float], cuts: Iterable[int], first: int = 0, last: int | None = None) -> float:
+    """Mean of pairs t → t+1 with first ≤ t < last (frames), leaving out the pairs across a cut."""
+    skip = {c - 1 for c in cuts}
+    last = len(pairs) if last is None else last
+    kept = [pairs[p] for p in range(first, min(last, len(pairs))) if p not in skip]
+    return float(np.mean(kept)) if kept else 0.0
 
 
 @dataclass
@@ -113,18 +131,34 @@ class Score:
     psnr_frames: list[float | None] = field(default_factory=list)  # None = identical (infinite)
     clip: float | None = None  # CLIP frame consistency (mean cosine of consecutive frames)
     clip_note: str = "not computed"
+    cuts: list[int] = field(default_factory=list)  # first frames of shots 2..n: pairs into them are excluded
 
     @property
     def added_flicker(self) -> float:
         return self.warp_error - self.source_warp_error
 
     @property
+    def smoothed(self) -> bool:
+        """Steadier than its own source by more than SMOOTHED: detail lost (over-smoothing), not flicker removed."""
+        return self.source_warp_error > 0 and self.warp_error < (1 - SMOOTHED) * self.source_warp_error
+
+    @property
     def per_frame(self) -> list[float]:
-        return _per_frame(self.pairs, self.frames)
+        return _per_frame(self.pairs, self.frames, self.cuts)
 
     @property
     def source_per_frame(self) -> list[float]:
-        return _per_frame(self.source_pairs, self.frames)
+        return _per_frame(self.source_pairs, self.frames, self.cuts)
+
+    @property
+    def shots(self) -> list[dict]:
+        """Per shot: its frames and its warp errors (output, source), pairs inside the shot only."""
+        starts = [0, *self.cuts]
+        ends = [c - 1 for c in self.cuts] + [self.frames - 1]
+        return [{"shot": n + 1, "start_frame": a, "end_frame": b,
+                 "warp_error": round(_mean_within(self.pairs, (), a, b), 4),
+                 "source_warp_error": round(_mean_within(self.source_pairs, (), a, b), 4)}
+                for n, (a, b) in enumerate(zip(starts, ends))]
 
     def to_dict(self) -> dict:
         return {
@@ -133,6 +167,7 @@ class Score:
             "added_flicker": round(self.added_flicker, 4),
             "ssim": round(self.ssim, 4), "psnr": round(self.psnr, 4),
             "clip_consistency": None if self.clip is None else round(self.clip, 4), "clip_note": self.clip_note,
+            "smoothed": self.smoothed, "cuts": list(self.cuts), "cuts_excluded": len(self.cuts), "shots": self.shots,
             "per_pair": {"warp_error": [round(v, 4) for v in self.pairs],
                          "source_warp_error": [round(v, 4) for v in self.source_pairs]},
             "per_frame": {"warp_error": [round(v, 4) for v in self.per_frame],
@@ -142,14 +177,20 @@ class Score:
 
 
 def score_frames(pairs: Iterable[tuple[np.ndarray, np.ndarray]], *, flow: str = "dis",
-                 clip_frames: Callable[[Iterable[np.ndarray]], tuple[float | None, str]] | None = None) -> Score:
+                 clip_frames: Callable[[Iterable[np.ndarray]], tuple[float | None, str]] | None = None,
+                 shots: str = "auto") -> Score:
     """Score (output, source) frame pairs, streamed in order (only the previous pair is held).
 
     Source frames are resized to the output's size when they differ (the model's processing
     size is a multiple of 8). ``clip_frames`` (see :func:`clip_consistency`) gets the outputs.
+    ``shots`` (``--shots``: auto finds the cuts on the source frames): pairs across a cut are left
+    out of the means and counted in ``cuts``.
     """
     from .core.flow import motion
     from .core.resize import fit
+    from .media.shots import Detector, find_shots
+
+    detector = Detector() if shots == "auto" else None
 
     result = Score(0, flow, 0.0, 0.0, 0.0, 0.0)
     previous: tuple[np.ndarray, np.ndarray] | None = None
@@ -157,6 +198,8 @@ def score_frames(pairs: Iterable[tuple[np.ndarray, np.ndarray]], *, flow: str = 
     for output, source in pairs:
         output = np.asarray(output)[..., :3]
         source = fit(source, output.shape[:2])
+        if detector is not None:
+            detector.add(source)
         result.ssim_frames.append(ssim(output, source))
         value = psnr(output, source)
         result.psnr_frames.append(None if math.isinf(value) else value)
@@ -171,8 +214,10 @@ def score_frames(pairs: Iterable[tuple[np.ndarray, np.ndarray]], *, flow: str = 
         result.frames += 1
     if result.frames == 0:
         raise ValueError("no frames to score")
-    result.warp_error = float(np.mean(result.pairs)) if result.pairs else 0.0
-    result.source_warp_error = float(np.mean(result.source_pairs)) if result.source_pairs else 0.0
+    found = detector.shots() if detector is not None else find_shots([], result.frames, shots)
+    result.cuts = list(found.cuts)
+    result.warp_error = _mean_within(result.pairs, result.cuts)
+    result.source_warp_error = _mean_within(result.source_pairs, result.cuts)
     result.ssim = float(np.mean(result.ssim_frames))
     result.psnr = float(np.mean([100.0 if v is None else v for v in result.psnr_frames]))
     if clip_frames is not None:
@@ -236,6 +281,8 @@ PLOT_SIZE = (720, 300)
 PLOT_MARGINS = (56, 16, 28, 40)  # left, right, top, bottom
 OUTPUT_COLOUR = (214, 39, 40)
 SOURCE_COLOUR = (140, 140, 140)
+CUT_COLOUR = (31, 119, 180)
+SHOT_COLOUR = (120, 20, 20)  # a shot's mean output warp error: a thin line over the shot
 
 
 def plot_x(frame: int, count: int) -> float:
@@ -277,14 +324,26 @@ def plot_score(score: Score, path, title: str = "") -> None:
         draw.line([(x, h - bottom), (x, h - bottom + 4)], fill=(60, 60, 60))
         draw.text((x - 6, h - bottom + 6), str(i), fill=(60, 60, 60), font=font)
     draw.rectangle([left, top, w - right, h - bottom], outline=(60, 60, 60))
+    starts, ends = [0, *score.cuts], [c - 1 for c in score.cuts] + [n - 1]
+    for cut in score.cuts:  # a cut: a dashed line between its two frames; lines are not drawn across it
+        x = (plot_x(cut - 1, n) + plot_x(cut, n)) / 2
+        for y in range(top, h - bottom, 6):
+            draw.line([(x, y), (x, min(y + 3, h - bottom))], fill=CUT_COLOUR, width=1)
+        draw.text((x + 2, top + 2), "cut", fill=CUT_COLOUR, font=font)
+    for shot, a, b in zip(score.shots, starts, ends):  # each shot's mean output warp error
+        y = y_of(shot["warp_error"])
+        draw.line([(plot_x(a, n), y), (plot_x(b, n), y)], fill=SHOT_COLOUR, width=1)
     for series, colour in ((source, SOURCE_COLOUR), (values, OUTPUT_COLOUR)):
-        points = [(plot_x(i, n), y_of(v)) for i, v in enumerate(series)]
-        if len(points) > 1:
-            draw.line(points, fill=colour, width=2)
-        for x, y in points:
+        for a, b in zip(starts, ends):
+            points = [(plot_x(i, n), y_of(series[i])) for i in range(a, b + 1)]
+            if len(points) > 1:
+                draw.line(points, fill=colour, width=2)
+        for i, v in enumerate(series):
+            x, y = plot_x(i, n), y_of(v)
             draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=colour)
     label = title or "warp error per frame (0-255; lower is steadier)"
-    draw.text((left, 4), f"{label}   red: output {score.warp_error:.2f}   grey: source {score.source_warp_error:.2f}",
+    cuts = f"   {len(score.cuts)} cuts excluded (dashed)" if score.cuts else ""
+    draw.text((left, 4), f"{label}   red: output {score.warp_error:.2f}   grey: source {score.source_warp_error:.2f}{cuts}",
               fill=(0, 0, 0), font=font)
     draw.text((w // 2 - 20, h - 14), "frame", fill=(60, 60, 60), font=font)
     import io
@@ -335,7 +394,8 @@ def score_clip(output, source, *, source_media=None, flow: str = "dis", clip: bo
                clip_model: str | None = None) -> Score:
     """Score a stylised clip against the clip it was made from (any format rotoscope reads)."""
     clip_frames = (lambda frames: clip_consistency(frames, clip_model)) if clip and find_clip(clip_model) else None
-    result = score_frames(paired_frames(output, source, source_media), flow=flow, clip_frames=clip_frames)
+    shots = source_media.shots if source_media is not None else "auto"
+    result = score_frames(paired_frames(output, source, source_media), flow=flow, clip_frames=clip_frames, shots=shots)
     if clip_frames is None:
         result.clip_note = clip_consistency([], clip_model)[1] if clip else "not computed (not asked for)"
     return result

@@ -14,8 +14,12 @@ def test_keys_auto_prints_the_cut_as_json_and_writes_a_sheet(cli, tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["keys"] == [0, CUT] and data["cuts"] == [CUT] and sheet.exists()
+    assert [(s["start_frame"], s["end_frame"]) for s in data["shots"]] == [(0, CUT - 1), (CUT, 39)]
     every = cli("keys", folder, "--keys", "every:15", "--max-frames", "31", "--sheet", sheet, "--overwrite")
-    assert every.exit_code == 0 and "3 keys: 0, 15, 30" in every.stdout
+    assert every.exit_code == 0 and "4 keys: 0, 15, 23, 30" in every.stdout  # a shot's first frame is a key
+    assert "shot 2: frames 23-30" in every.stdout
+    one = cli("keys", folder, "--keys", "every:15", "--max-frames", "31", "--shots", "none", "--sheet", sheet, "--overwrite")
+    assert one.exit_code == 0 and "3 keys: 0, 15, 30" in one.stdout
 
 
 def test_run_keyframes_with_tiny_model_and_clear_errors(cli, sample_clip, tiny_model_dir, tmp_path, monkeypatch):

@@ -125,7 +125,7 @@ def test_paint_mask(ui_page, ui_server, sample_clip, shots):
     page.click("#mask-load")
     canvas = page.locator("#mask-editor canvas").first
     canvas.wait_for()
-    page.wait_for_timeout(500)  # the editor draws the frame as its background
+    page.wait_for_timeout(1500)  # the editor draws the frame as its background (slower on a busy machine)
     box = canvas.bounding_box()
     x0, y0 = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.35
     page.mouse.move(x0, y0)

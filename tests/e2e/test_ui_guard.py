@@ -17,7 +17,6 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.servers import free_port, stop
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -174,12 +173,10 @@ def test_allow_host_and_allow_origin_widen_it(tmp_path):
         stop(server.proc)
 
 
-def test_a_page_from_another_origin_cannot_call_the_ui(page, tmp_path):
+def test_a_page_from_another_origin_cannot_call_the_ui(page, chromium, tmp_path):
     """A real browser on a page served from another port posts an upload to the UI: the UI refuses it."""
     import http.server
     import socketserver
-
-    from playwright.sync_api import sync_playwright
 
     html = f"""<html><body><script>
       const form = new FormData(); form.append("files", new Blob(["stolen"]), "x.mp4");
@@ -192,15 +189,15 @@ def test_a_page_from_another_origin_cannot_call_the_ui(page, tmp_path):
     with socketserver.TCPServer(("127.0.0.1", 0), handler) as other:
         threading.Thread(target=other.serve_forever, daemon=True).start()
         seen: list[tuple[str, int]] = []
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            tab = browser.new_page()
-            tab.on("response", lambda r: seen.append((r.url, r.status)) if r.url.startswith(page.url) else None)
-            tab.goto(f"http://127.0.0.1:{other.server_address[1]}/index.html")
-            tab.wait_for_function("document.title !== ''", timeout=30_000)
-            title = tab.title()
-            tab.wait_for_timeout(500)
-            browser.close()
+        # the session's browser (one Playwright per process: a second sync instance cannot start beside it)
+        context = chromium.new_context()
+        tab = context.new_page()
+        tab.on("response", lambda r: seen.append((r.url, r.status)) if r.url.startswith(page.url) else None)
+        tab.goto(f"http://127.0.0.1:{other.server_address[1]}/index.html")
+        tab.wait_for_function("document.title !== ''", timeout=30_000)
+        title = tab.title()
+        tab.wait_for_timeout(500)
+        context.close()
         other.shutdown()
     # the other page learns nothing of the UI: at most the refusal itself
     assert title == "blocked" or ("only the page itself may call this server" in title and "named_endpoints" not in title), title

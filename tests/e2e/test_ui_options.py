@@ -23,7 +23,7 @@ from tests.e2e.conftest import open_panel, set_option, shown_spec, upload_source
 #: values for the free-text options, and light ones for the media options (the page converts the clip as they
 #: change); every other option's value comes from its declaration
 VALUES = {
-    "start": 0.5, "duration": 1.0, "fps": 5.0, "every_nth": 2, "max_frames": 4, "width": 96, "height": 72,
+    "shots": "none", "start": 0.5, "duration": 1.0, "fps": 5.0, "every_nth": 2, "max_frames": 4, "width": 96, "height": 72,
     "prompt": "ink drawing of a cup", "negative_prompt": "blurry", "model": "tiny", "vae": "madebyollin/taesd",
     "lora": ["style.safetensors:0.8"], "embedding": ["easynegative.pt"], "device": "cpu",
     "model_config": "v1-inference.yaml", "background": "#00ff00", "max_size": "1.5MB",

@@ -12,13 +12,13 @@ from .common import friendly, out
 from .params import Command
 from .params import Json, command, own
 
-HELP = """Measure flicker: warp error along the source's optical flow (vs the source's own), SSIM/PSNR to source, CLIP consistency.
+HELP = """Measure flicker: warp error along the source's optical flow (vs the source's own), SSIM/PSNR to source, CLIP consistency; per shot, pairs across a cut excluded (--shots).
 
 Example: rotoscope score out/cup.gif --source samples/cup.mp4 --duration 3 --fps 10 --width 320 --plot out/cup-flicker.png
 """
 
 #: the media options that must match the run's, so that source and output frames pair up
-MEDIA = ("start", "duration", "fps", "every_nth", "max_frames", "width", "height")
+MEDIA = ("start", "duration", "fps", "every_nth", "max_frames", "width", "height", "shots")
 
 
 def score(output: str, source: str, flow: str = "dis", plot: Path | None = None, clip_model: str | None = None,
@@ -41,10 +41,16 @@ def score(output: str, source: str, flow: str = "dis", plot: Path | None = None,
     rows = [("frames", str(result.frames)), ("flow", result.flow),
             ("warp error", f"{result.warp_error:.3f}  (0-255, lower is steadier)"),
             ("source warp error", f"{result.source_warp_error:.3f}  (the source's own flicker)"),
-            ("added flicker", f"{result.added_flicker:+.3f}"),
+            ("added flicker", f"{result.added_flicker:+.3f}" + ("  smoothed: steadier than the source by over 10 %, "
+                                                                   "detail lost" if result.smoothed else "")),
+            ("cuts", f"{len(result.cuts)} cut{'' if len(result.cuts) == 1 else 's'} excluded (pairs across a cut: no flow)"
+                     if result.cuts else "none"),
             ("SSIM to source", f"{result.ssim:.4f}"), ("PSNR to source", f"{result.psnr:.2f} dB"),
             ("CLIP consistency", clip_text),
             ("worst frame", f"{worst} (warp error {per_frame[worst]:.3f})" if per_frame else "-")]
+    if result.cuts:
+        rows += [(f"  shot {s['shot']}", f"frames {s['start_frame']}-{s['end_frame']}: warp error {s['warp_error']:.3f}, "
+                  f"source {s['source_warp_error']:.3f}") for s in result.shots]
     for key, value in rows:
         table.add_row(Text(key, style="bold"), Text(value))
     out.print(table)

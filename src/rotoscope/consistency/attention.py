@@ -29,6 +29,7 @@ class CrossFrameController:
     def __init__(self, refs: str = "first+previous") -> None:
         self.refs = refs
         self.anchor: Recording | None = None
+        self.anchor_index = 0  # the frame the anchor recording is of (the first frame of its shot)
         self.previous: Recording | None = None
         self._current: Recording = {}
         self._calls: dict[str, int] = {}
@@ -63,10 +64,10 @@ class CrossFrameController:
         needs no import from consistency/ (it sits below it)."""
         return install(unet, self)
 
-    def reference_run(self, stylizer, source, seed: int, index: int) -> None:
+    def reference_run(self, stylizer, source, seed: int, index: int, anchor: bool = False) -> None:
         """Run frame ``index`` again only to record it (resuming after a kill); its output is discarded."""
         stylizer.stylize([source], seed=seed, indices=[index])
-        self.commit(as_anchor=index == 0)
+        self.commit(as_anchor=anchor or index == 0)
 
     def context(self, name: str, hidden: torch.Tensor) -> torch.Tensor | None:
         """Keys/values source for layer ``name`` at this call: the references' inputs (None = plain self-attention)."""

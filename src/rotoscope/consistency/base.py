@@ -4,7 +4,8 @@ A technique is built from the job's :class:`ConsistencyOptions` and sees each
 frame as a :class:`Step`: ``prepare(step)`` runs before the model (it may set
 ``step.init``, the picture the model starts from), ``finish(step)`` after it
 (it may change ``step.output``). Techniques run in the order the user listed
-them. State a technique needs from earlier frames comes from
+them. A technique reads nothing from before the current frame's shot (``step.shot_start``:
+sequential techniques restart at a cut). State a technique needs from earlier frames comes from
 ``step.history`` — outputs computed in this run, or else the finished frames
 in the job store — so a sequential technique resumes after a kill from the
 last finished frame (the shape of StreamDiffusion's ``image_filter.py``
@@ -65,13 +66,21 @@ class Step:
     history: History
     stylizer: Any = None  # the job's Stylizer (cross-frame attention installs itself on it)
     flow: str = "dis"
+    shot_start: int = 0  # the first frame of this frame's shot: nothing before it is read (``--shots``)
     init: np.ndarray | None = None  # what the model starts from; None = the source frame
     output: np.ndarray | None = None  # the stylised frame (after the model; techniques may change it)
     notes: dict[str, Any] = field(default_factory=dict)  # what a technique hands from prepare to finish
     _motion: tuple[np.ndarray, np.ndarray] | None = None
 
+    def previous_output(self) -> np.ndarray | None:
+        """The previous frame's output; None for the first frame of a shot."""
+        return self.history.output(self.index - 1) if self.index > self.shot_start else None
+
     def motion(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(flow current → previous, occluded mask) between the previous and this source frame; None for the first."""
+        """(flow current → previous, occluded mask) between the previous and this source frame; None for the
+        first frame of a shot."""
+        if self.index <= self.shot_start:
+            return None
         if self._motion is None:
             previous = self.history.source(self.index - 1)
             if previous is None:
@@ -85,7 +94,7 @@ class Step:
     def warped_previous_output(self, shape: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
         """The previous output moved onto this frame along the source flow, and the occluded mask; at ``shape``."""
         found = self.motion()
-        previous = self.history.output(self.index - 1)
+        previous = self.previous_output()
         if found is None or previous is None:
             return None
         from ..core.flow import warp_to

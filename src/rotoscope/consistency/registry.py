@@ -26,8 +26,10 @@ def build_techniques(options: ConsistencyOptions, noise: str = "shared", stage: 
     return chosen
 
 
-def post_filter(frames: Iterable, options: ConsistencyOptions, source: Callable[[int], np.ndarray | None]) -> Iterator:
-    """The encode-stage techniques (deflicker) over finished frames, streamed; the frames on disk stay untouched."""
+def post_filter(frames: Iterable, options: ConsistencyOptions, source: Callable[[int], np.ndarray | None],
+                shots=None) -> Iterator:
+    """The encode-stage techniques (deflicker) over finished frames, streamed; the frames on disk stay untouched.
+    ``shots`` (media/shots.py ``Shots``): each restarts at a cut."""
     techniques = build_techniques(options, stage="encode")
     if not techniques:
         yield from frames
@@ -35,7 +37,8 @@ def post_filter(frames: Iterable, options: ConsistencyOptions, source: Callable[
     history = History(source=source)
     for frame in frames:
         src = source(frame.index)
-        step = Step(frame.index, src[..., :3] if src is not None else frame.image[..., :3], 0, history, flow=options.flow)
+        step = Step(frame.index, src[..., :3] if src is not None else frame.image[..., :3], 0, history, flow=options.flow,
+                    shot_start=shots.start_of(frame.index) if shots is not None else 0)
         step.output = frame.image[..., :3]
         for technique in techniques:
             technique.finish(step)

@@ -47,13 +47,14 @@ class ColorMatch(Technique):
     cost = "≈1 ms a frame (two colour conversions); needs the reference frame's output"
     sequential = True
 
-    def reference_index(self, index: int) -> int:
+    def reference_index(self, index: int, shot_start: int = 0) -> int:
+        """The first output of the shot, or the latest keyframe (every ``interval`` frames from the shot's start)."""
         if self.options.color_match_reference == "first":
-            return 0
-        return index - index % self.options.color_match_interval
+            return shot_start
+        return index - (index - shot_start) % self.options.color_match_interval
 
     def finish(self, step: Step) -> None:
-        ref_index = self.reference_index(step.index)
+        ref_index = self.reference_index(step.index, step.shot_start)
         if ref_index == step.index:
             return
         reference = step.history.output(ref_index)
@@ -69,10 +70,10 @@ class Loopback(Technique):
     sequential = True
 
     def prepare(self, step: Step) -> None:
-        previous = step.history.output(step.index - 1)
+        previous = step.previous_output()
         if previous is None:
             return
-        alpha = self.options.loopback_alpha * self.options.loopback_decay**step.index
+        alpha = self.options.loopback_alpha * self.options.loopback_decay ** (step.index - step.shot_start)
         base = step.init if step.init is not None else step.source
         step.init = blend(base, fit(previous, base.shape[:2]), alpha)
 
@@ -134,17 +135,24 @@ class CrossFrameAttention(Technique):
     def prepare(self, step: Step) -> None:
         if self.controller is None:
             self._install(step.stylizer)
-        if step.index > 0 and self.controller.anchor is None:
+        start = step.shot_start
+        if step.index == start:  # a new shot: its first frame is the anchor, nothing of the last shot is read
+            self.controller.anchor = self.controller.previous = None
+        elif self.controller.anchor is None or self.controller.anchor_index != start:
             self._rebuild(step)
+        self.controller.anchor_index = start
 
     def _rebuild(self, step: Step) -> None:
-        """Resuming: recompute the anchor's recording (frame 0, exact) and the previous frame's (read from the anchor only)."""
-        first = step.history.source(0)
+        """Resuming: recompute the anchor's recording (the shot's first frame, exact) and the previous frame's
+        (read from the anchor only)."""
+        start = step.shot_start
+        first = step.history.source(start)
         if first is None:
             return
-        self.controller.reference_run(step.stylizer, first, step.seed, 0)
+        self.controller.anchor = self.controller.previous = None
+        self.controller.reference_run(step.stylizer, first, step.seed, start, anchor=True)
         before = step.index - 1
-        if before > 0 and self.options.cross_frame_refs != "first":
+        if before > start and self.options.cross_frame_refs != "first":
             source = step.history.source(before)
             if source is not None:
                 self.controller.reference_run(step.stylizer, source, step.seed, before)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import controlnet, errors, sdapi
+from . import controlnet, errors, sdapi, vjobs
 from .config import ServeConfig
 from .guard import Guard
 from .server_state import Server
@@ -18,6 +18,7 @@ def create_app(config: ServeConfig, model: str = "tiny") -> Guard:
     errors.install(app)
     app.include_router(sdapi.router(server))
     app.include_router(controlnet.router(config.max_pixels))
+    app.include_router(vjobs.router(server))  # /rotoscope/v1: video jobs
     return Guard(app, credentials=config.credentials, max_request=config.max_request)
 
 

@@ -21,6 +21,13 @@ class ServeConfig:
     max_images: int = 16  # images one request may ask for (batch_size × n_iter)
     jobs_dir: Path = Path("jobs")
     models_dir: Path | None = None
+    media_dir: Path | None = None  # where a video job's server-side ``source`` may lie (default: JOBS/inputs)
+    max_frames: int = 1000  # source frames one video job may decode (/rotoscope/v1/jobs)
+
+    @property
+    def sources(self) -> Path:
+        """The one folder a video job's ``source`` path is read from."""
+        return self.media_dir if self.media_dir is not None else self.jobs_dir / "inputs"
 
     @property
     def bind(self) -> str:
@@ -44,3 +51,5 @@ class ServeConfig:
                               "add --api-auth user:password (or drop --listen / --host).")
         if not 1 <= self.max_images <= 256:
             raise OptionError(f"--max-images {self.max_images} must be between 1 and 256.")
+        if self.max_frames < 1:
+            raise OptionError(f"--max-frames {self.max_frames} must be 1 or more.")

@@ -16,7 +16,7 @@ from ..errors import OptionError
 from ..options import Option
 from ..stylize.control import ControlOptions, assign_control_extras
 from .spec import JobSpec
-from .table import lookup
+from .table import WHERE, lookup
 
 
 def _value(info: Option, value: Any) -> Any:
@@ -37,6 +37,8 @@ def build_spec(source: str | None, values: Mapping[str, Any], *, validate: bool 
         if value is not None:
             given[name] = (info, _value(info, value))
     spec = JobSpec(source=str(source) if source is not None else "")
+    for name in WHERE:  # where the job runs is not part of it (api.stylize hands these to an executor)
+        given.pop(name, None)
     from_ = given.pop("from_", (None, None))[1]
     if from_:
         from .infotext import apply_infotext, read_infotext

@@ -39,6 +39,7 @@ from .fixup import redone_entry, run_fixup, with_mask_fields
 from .frames import parse_frame_range
 from .infotext import format_infotext, with_redone
 from .keys import job_keys
+from .shots import job_shots
 from .spec import JobSpec
 from .store import JobDir, Timing
 
@@ -121,7 +122,8 @@ def _clear_source(job: JobDir) -> None:
 
 
 def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = None, overwrite: bool = False,
-            progress: Progress | None = None, cancel: threading.Event | None = None) -> RunResult:
+            progress: Progress | None = None, cancel: threading.Event | None = None, executor=None) -> RunResult:
+    """``executor``: where the frames still to do are stylised (executors/; None = here, one after another)."""
     spec.validate()
     progress = progress or NullProgress()
     caps = capabilities(spec.method)
@@ -154,18 +156,18 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
             fix_spec = replace(fix_spec, style=replace(fix_spec.style, seed=spec.style.seed))
         # Load the model before decoding (a missing or unreachable model fails
         # in seconds, not after the clip is cut), unless the job is already finished.
-        stylizer = None if _finished(job, frames, spec) or fix is not None else build_stylizer(
+        stylizer = None if _finished(job, frames, spec) or fix is not None or executor is not None else build_stylizer(
             spec.model, spec.style, spec.mask, method=spec.method, video=spec.video, control=spec.control, cancel=cancel)
         if caps.prepares is Prepares.STILL and not spec.source and job.timeline() is None:
             # no source: txt2img makes the still first, kept as the job's one source frame
             stylizer = stylizer or build_stylizer(spec.model, spec.style, method=spec.method, video=spec.video, cancel=cancel)
-            lasts = _method_timeline(spec, [Timing(0.0, 1.0)])[0].duration  # one output frame
+            lasts = method_timeline(spec, [Timing(0.0, 1.0)])[0].duration  # one output frame
             job.write_still(method.make_still(stylizer, spec.style), lasts)
         fixer = build_stylizer(fix_spec.model, fix_spec.style, fix, control=fix_spec.control, cancel=cancel) if fix is not None else None
         decoding = job.timeline() is None  # a resumed job has its source frames: no decode stage to show
         if decoding:
             progress.start("decode", None)
-        timeline = _method_timeline(spec, job.extract(_extract_spec(spec), on_frame=lambda _: progress.advance()))
+        timeline = method_timeline(spec, job.extract(_extract_spec(spec), on_frame=lambda _: progress.advance()))
         if decoding:
             progress.finish()
         redo = parse_frame_range(frames, len(timeline)) if frames is not None else []
@@ -178,14 +180,18 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
         first = job.source_image(0)
         size = _output_size(spec, first.shape[1], first.shape[0])
         infotext = with_mask_fields(format_infotext(spec, seed=spec.style.seed, size=size), spec.mask)
-        if todo:
+        if todo and executor is not None:  # its workers hold the model and stylise; this process alone writes the store
+            executor.stylize(job, spec, todo, timeline, infotext=infotext, progress=progress, cancel=cancel)
+            _record_redone(job, base, spec, todo, infotext)
+        elif todo:
             stylizer = stylizer or build_stylizer(spec.model, spec.style, spec.mask, method=spec.method, video=spec.video,
                                                   control=spec.control, cancel=cancel)
+            shots = job_shots(job, spec, len(timeline))  # nothing is carried across a cut
             if caps.prepares is Prepares.KEYS and selection is None:
-                selection = job_keys(job, len(timeline), spec.keys)
+                selection = job_keys(job, len(timeline), spec.keys, shots)
             context = MethodContext(stylizer, spec.style, spec.style.seed, previous=job.output_image,
                                     consistency=spec.consistency, source=job.source_image, video=spec.video,
-                                    count=len(timeline), keys=spec.keys, selection=selection)
+                                    count=len(timeline), keys=spec.keys, selection=selection, shots=shots)
             if caps.per_frame and spec.mask.active:
                 from ..media.masks import FrameMasks
 
@@ -235,7 +241,7 @@ def _expand_redo(caps: Capabilities, redo: list[int], job: JobDir, spec: JobSpec
     if caps.redo is Redo.CLIP:
         return list(range(count)), None
     if caps.redo is Redo.KEY_SEGMENT:  # frames carried from a redone key follow it
-        selection = job_keys(job, count, spec.keys)
+        selection = job_keys(job, count, spec.keys, job_shots(job, spec, count))
         return expand_keys_redo(redo, count, selection.keys, selection.cuts), selection
     return redo, None
 
@@ -257,11 +263,11 @@ _NO_PICTURE = np.empty((0, 0, 3), np.uint8)
 def _finished(job: JobDir, frames: str | None, spec: JobSpec | None = None) -> bool:
     timeline = job.timeline()
     if timeline is not None and spec is not None:
-        timeline = _method_timeline(spec, timeline)
+        timeline = method_timeline(spec, timeline)
     return frames is None and timeline is not None and all(job.is_done(i) for i in range(len(timeline)))
 
 
-def _method_timeline(spec: JobSpec, timeline: list[Timing]) -> list[Timing]:
+def method_timeline(spec: JobSpec, timeline: list[Timing]) -> list[Timing]:
     """The output frames' timing: the source's, unless the method makes its own (Timeline.OWN)."""
     if capabilities(spec.method).timeline is Timeline.OWN:
         return [Timing(t, d) for t, d in get_method(spec.method).output_timeline(spec.video)]
@@ -364,8 +370,9 @@ def _finished_frames(job: JobDir, spec: JobSpec, timeline, factor: int):
     from ..consistency import post_filter
     from ..media.interpolate import interpolate_frames
 
-    filtered = post_filter(job.output_frames(timeline), spec.consistency, job.source_image)
-    return interpolate_frames(filtered, factor)  # --interpolate N: N× the frame rate, same timing
+    shots = job_shots(job, spec, len(timeline))  # deflicker and --interpolate restart at a cut
+    filtered = post_filter(job.output_frames(timeline), spec.consistency, job.source_image, shots)
+    return interpolate_frames(filtered, factor, shots.cuts)  # --interpolate N: N× the frame rate, same timing
 
 
 def _record_outputs(job: JobDir, targets: list[tuple[str, OutputOptions]], planned: bool = False) -> None:

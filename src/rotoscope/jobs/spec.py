@@ -178,6 +178,7 @@ class JobSpec:
     def frames_key(self) -> str:
         """Identifies the source frames: same source + media options → same frames."""
         data = self.normalised()
+        data["media"].pop("shots", None)  # where the cuts are changes what is stylised, not the frames
         if not data["source"]:  # img2vid from a prompt: the frame is the txt2img still
             return _digest({"source": "", "media": data["media"], "model": data["model"], "style": data["style"]})
         return _digest({"source": data["source"], "media": data["media"]})
@@ -186,6 +187,8 @@ class JobSpec:
         """Identifies the stylised frames (everything but where outputs go)."""
         data = self.normalised()
         data.pop("output")
+        if data["media"].get("shots") == "auto":
+            data["media"].pop("shots")  # jobs with the default keep the keys they had before shots existed
         if data.get("mask") == dataclasses.asdict(MaskOptions()):
             data.pop("mask")  # jobs without a mask keep the keys (and job dirs) they had before masks existed
         if not (data.get("consistency") or {}).get("techniques"):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -175,8 +176,11 @@ class JobDir:
     def save_output(self, index: int, image: np.ndarray, infotext: str | None, seconds: float) -> None:
         self.frames_dir.mkdir(parents=True, exist_ok=True)
         save_png(self.output_path(index), image, infotext)
-        with open(self.log_path, "a") as log:
-            log.write(json.dumps({"frame": index, "seconds": round(seconds, 4), "at": time.time()}) + "\n")
+        line = json.dumps({"frame": index, "seconds": round(seconds, 4), "at": time.time()}).encode() + b"\n"
+        with open(self.log_path, "ab+") as log:
+            if log.seek(0, os.SEEK_END) and (log.seek(-1, os.SEEK_END), log.read(1))[1] != b"\n":
+                line = b"\n" + line  # the last line was cut short (a full disk, a kill): start a new one
+            log.write(line)
 
     def clear_outputs(self, indices: list[int] | None = None) -> None:
         """Forget finished frames (all, or ``indices``) so they are computed again (and what was kept for
@@ -226,7 +230,8 @@ class JobDir:
     def computed_count(self) -> int:
         if not self.log_path.exists():
             return 0
-        return sum(1 for _ in self.log_path.open())
+        # a line cut short by a full disk or a kill is not a frame computed
+        return sum(1 for line in self.log_path.open() if line.startswith("{") and line.endswith("}\n"))
 
 
 def _whole_png(path: Path) -> bool:

@@ -49,7 +49,22 @@ EXTRAS: tuple[Option, ...] = (
     Option(name="control_model", panel="ControlNet", kind=list[str], default=[],
            help="ControlNet for a type: TYPE=MODEL (hub id, diffusers folder, .safetensors file or tiny). Default: "
            "lllyasviel/control_v11*_sd15_TYPE (tiny with --model tiny)."),
+    # where a job runs, not what it is: never in job.json's look, the settings hash or infotext (executors/)
+    Option(name="executor", panel="Speed", choices=("local", "ray"), kind=str, default="local",
+           help="Where the frames are stylised: local (this process) | ray (Ray actors; --workers starts a local "
+           "cluster, --ray joins one). Never changes the frames."),
+    Option(name="workers", panel="Speed", kind=int, default=0, low=0, high=4096,
+           help="Ray actors, each holding the model (implies --executor ray; without --ray a local cluster bound to "
+           "127.0.0.1 is started for the run). 0 = local run, or one per GPU (else per CPU) of a --ray cluster."),
+    Option(name="ray", panel="Speed", kind=str | None,
+           help="Address of an existing Ray cluster (HOST:PORT of its head, or auto); implies --executor ray."),
+    Option(name="ray_token", panel="Speed", kind=str | None,
+           help="The --ray cluster's auth token (default: $RAY_AUTH_TOKEN); without one a warning is printed when "
+           "the cluster accepts anyone."),
 )
+
+#: the options of EXTRAS that say where a job runs (taken out before a JobSpec is built)
+WHERE = ("executor", "workers", "ray", "ray_token")
 
 #: old spellings, refused with a one-line error naming the new one
 RENAMED = {"scale_width": "width", "scale_height": "height", "cfg": "cfg_scale", "techniques": "consistency",

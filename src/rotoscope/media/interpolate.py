@@ -10,7 +10,8 @@ from the new frame at fraction τ back to each of them is approximated from thos
 (Jiang et al. 2018, "Super SloMo", eq. 4); both are warped there and blended with weights
 (1 − τ) and τ, each cut where its content is occluded in the other frame (core/flow.py's
 forward–backward check), so a moving edge is taken from the side that sees it rather than
-ghosted. Streaming: two frames are held at a time.
+ghosted. Streaming: two frames are held at a time. Across a cut (``--shots``) nothing is
+blended: the last frame of a shot is repeated, as the clip's last frame is.
 """
 
 from __future__ import annotations
@@ -60,18 +61,21 @@ def between(a: np.ndarray, b: np.ndarray, fractions: list[float]) -> list[np.nda
     return out
 
 
-def interpolate_frames(frames: Iterable[Frame], factor: int) -> Iterator[Frame]:
-    """``factor`` frames for every input frame, timed exactly (see the module text); 1 passes frames through."""
+def interpolate_frames(frames: Iterable[Frame], factor: int, cuts: Iterable[int] = ()) -> Iterator[Frame]:
+    """``factor`` frames for every input frame, timed exactly (see the module text); 1 passes frames through.
+    Before a frame in ``cuts`` (the first frame of a shot) nothing is blended: the last frame of the shot
+    is repeated, as at the end of the clip."""
     check_factor(factor)
     if factor == 1:
         yield from frames
         return
     fractions = [k / factor for k in range(1, factor)]
+    cuts = set(cuts)
     index = 0
     previous: Frame | None = None
     for frame in frames:
         if previous is not None:
-            yield from _split(previous, frame.image, fractions, factor, index)
+            yield from _split(previous, None if frame.index in cuts else frame.image, fractions, factor, index)
             index += factor
         previous = frame
     if previous is not None:

@@ -26,12 +26,20 @@ class MediaOptions:
                                hint="choose a smaller size")
     height: int | None = option(None, help="Output height (aspect kept if --width is not given).", panel="Media", low=1,
                                 high=MAX_SIDE, hint="choose a smaller size")
+    shots: str = option("auto", panel="Media", infotext="Shots", parse=lambda text: text.strip().lower(),
+                        help="Where the clip's hard cuts are: auto (found by change, a rolling ratio as PySceneDetect's "
+                        "adaptive detector) | none (one shot) | 24,51 (first frames of new shots, 0-based after the "
+                        "media options). Nothing is carried across a cut: keys, consistency techniques, AnimateDiff "
+                        "windows, --interpolate and score restart there.")
     background: str | None = option(None, help="Composite transparent sources over this colour (#rrggbb); default keeps "
                                     "alpha where the output has it.", panel="Media")
 
     def validate(self) -> None:
         """Refuse impossible values before any decoding (never silently correct)."""
         check_fields(self)
+        from .shots import check_shots
+
+        check_shots(self.shots)
         if self.background is not None:
             parse_colour(self.background)
 

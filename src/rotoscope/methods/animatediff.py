@@ -6,7 +6,9 @@ frames as *anchors* (their output is pinned, the motion module reads across them
 ``context_length - overlap`` new frames. A window's frames are yielded, and saved by the job
 store, as soon as it is done, so a kill loses at most the window in progress, memory stays
 flat however long the clip is, and a resumed job takes its anchors from the finished frames
-on disk. A redo of frames inside a finished clip (``--frames 12-18``) anchors both sides.
+on disk. A redo of frames inside a finished clip (``--frames 12-18``) anchors both sides. A
+window never spans a cut (``--shots``): each shot starts a fresh window, without anchors from
+the shot before, and a short shot is a short window.
 """
 
 from __future__ import annotations
@@ -39,9 +41,12 @@ class AnimateDiff:
             pending = None
             if first is None:
                 return
+            # a window never spans a cut: anchors and new frames come from the shot of its first new frame
+            start = context.shot_start(first.index)
+            end = context.shots.end_of(first.index) if context.shots is not None else None
             left: list[tuple[int, np.ndarray]] = []
             j = first.index - 1
-            while j >= 0 and len(left) < overlap and (image := finished(j)) is not None:
+            while j >= start and len(left) < overlap and (image := finished(j)) is not None:
                 left.insert(0, (j, image))
                 j -= 1
             new = [first]
@@ -49,18 +54,18 @@ class AnimateDiff:
                 frame = next(iterator, None)
                 if frame is None:
                     break
-                if frame.index != new[-1].index + 1:
+                if frame.index != new[-1].index + 1 or (end is not None and frame.index > end):
                     pending = frame
                     break
                 new.append(frame)
             right: list[tuple[int, np.ndarray]] = []
             k = new[-1].index + 1
             while (len(right) < overlap and len(left) + len(new) + len(right) < length
-                   and (pending is None or pending.index != k) and (image := finished(k)) is not None):
+                   and (end is None or k <= end) and (pending is None or pending.index != k) and (image := finished(k)) is not None):
                 right.append((k, image))
                 k += 1
             # a short last window reaches further back, so the motion module still sees a full window
-            while len(left) + len(new) + len(right) < length and j >= 0 and (image := finished(j)) is not None:
+            while len(left) + len(new) + len(right) < length and j >= start and (image := finished(j)) is not None:
                 left.insert(0, (j, image))
                 j -= 1
             indices = [i for i, _ in left] + [f.index for f in new] + [i for i, _ in right]

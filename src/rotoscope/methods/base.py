@@ -19,6 +19,7 @@ import numpy as np
 
 from ..consistency.options import ConsistencyOptions
 from ..core.frames import Frame
+from ..media.shots import Shots
 from ..stylize.base import Stylizer
 from ..stylize.options import StyleOptions
 from .catalog import Capabilities
@@ -45,6 +46,12 @@ class MethodContext:
     keys: KeyOptions = field(default_factory=KeyOptions)
     # Prepares.KEYS: the keys the job chose once for this run (None: the method chooses them itself)
     selection: KeySelection | None = None
+    # the clip's shots (media/shots.py): nothing is carried across a cut; None = one shot
+    shots: Shots | None = None
+
+    def shot_start(self, index: int) -> int:
+        """The first frame of the shot holding frame ``index``."""
+        return self.shots.start_of(index) if self.shots is not None else 0
 
 
 class Method(Protocol):

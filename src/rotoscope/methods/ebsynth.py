@@ -17,11 +17,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ..consistency.techniques import match_colors
-from ..core.resize import fit
 from .base import MethodContext
 from .catalog import capabilities
-from .keyframes import Keyframes
+from .keyframes import ColourReferences, Keyframes
 
 
 class EbSynth(Keyframes):
@@ -29,17 +27,16 @@ class EbSynth(Keyframes):
     capabilities = capabilities("ebsynth")
     guided = True
 
-    def stylize_keys(self, keys: list[int], missing: list[int], context: MethodContext) -> Iterator[tuple[int, np.ndarray]]:
-        """Each missing key through the stylizer (with its ControlNet units) on its own source frame."""
-        first = context.previous(keys[0]) if context.keys.key_color_match and keys[0] not in missing else None
+    def stylize_keys(self, keys: list[int], missing: list[int], context: MethodContext,
+                     cuts: set[int] = frozenset()) -> Iterator[tuple[int, np.ndarray]]:
+        """Each missing key through the stylizer (with its ControlNet units) on its own source frame; colours
+        matched to the shot's first key when asked."""
+        match = ColourReferences(context, missing, cuts) if context.keys.key_color_match else None
         size = max(1, context.style.batch_size)
         for start in range(0, len(missing), size):
             batch = missing[start:start + size]
             sources = [np.ascontiguousarray(context.source(k)[..., :3]) for k in batch]
             for k, image in zip(batch, context.stylizer.stylize(sources, seed=context.seed, indices=batch)):
-                if context.keys.key_color_match:
-                    if first is None:
-                        first = image
-                    elif k != keys[0]:
-                        image = match_colors(image, fit(first, image.shape[:2]))
+                if match is not None:
+                    image = match(k, image)
                 yield k, image

@@ -46,7 +46,7 @@ class Gif2Gif:
         for frame in frames:
             source = frame.image[..., :3]
             step = Step(frame.index, source, context.seed, history, stylizer=context.stylizer,
-                        flow=context.consistency.flow)
+                        flow=context.consistency.flow, shot_start=context.shot_start(frame.index))
             for technique in techniques:
                 technique.prepare(step)
             mask = [context.mask(frame.index, frame.image)] if context.mask is not None else None

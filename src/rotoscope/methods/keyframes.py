@@ -38,7 +38,7 @@ def choose_keys(context: MethodContext) -> KeySelection:
     if context.selection is not None:
         return context.selection
     count = context.count
-    return select_keys((context.source(i) for i in range(count)), count, context.keys)
+    return select_keys((context.source(i) for i in range(count)), count, context.keys, context.shots)
 
 
 class Keyframes:
@@ -55,7 +55,7 @@ class Keyframes:
         keys, cuts = selection.keys, set(selection.cuts)
         needed = set(i for i in todo if i in keys)
         if context.keys.key_color_match:
-            needed.add(keys[0])  # the colour reference
+            needed.update(_shot_first(k, cuts) for k in list(needed))  # the colour references
         for t in todo:
             a, b = neighbours(t, keys)
             needed.add(a)
@@ -67,7 +67,7 @@ class Keyframes:
                 outputs[k] = np.ascontiguousarray(done[..., :3])
         missing = sorted(k for k in needed if k not in outputs)
         if missing:
-            for k, image in self.stylize_keys(keys, missing, context):
+            for k, image in self.stylize_keys(keys, missing, context, cuts):
                 outputs[k] = image
                 if k in todo:
                     yield todo[k].with_image(image)
@@ -90,24 +90,21 @@ class Keyframes:
 
     # -- keys ------------------------------------------------------------------------------
 
-    def stylize_keys(self, keys: list[int], missing: list[int], context: MethodContext) -> Iterator[tuple[int, np.ndarray]]:
+    def stylize_keys(self, keys: list[int], missing: list[int], context: MethodContext,
+                     cuts: set[int] = frozenset()) -> Iterator[tuple[int, np.ndarray]]:
         """Stylise the plates holding the ``missing`` keys; yields (key, picture) for every key of those plates
-        that is missing. Colours are matched to the first key when asked."""
+        that is missing. A plate never holds keys of two shots (``cuts``: nothing of one shot reaches the
+        next). Colours are matched to the shot's first key when asked."""
         cols, rows = context.keys.plate_shape()
         per_plate = cols * rows
-        plates = [keys[i:i + per_plate] for i in range(0, len(keys), per_plate)]
-        first = None
-        if context.keys.key_color_match and keys[0] not in missing:
-            first = context.previous(keys[0])
+        plates = [shot[i:i + per_plate] for shot in _by_shot(keys, cuts) for i in range(0, len(shot), per_plate)]
+        match = ColourReferences(context, missing, cuts) if context.keys.key_color_match else None
         for plate in plates:
             if not any(k in missing for k in plate):
                 continue
             for k, image in zip(plate, self._plate(plate, per_plate, cols, rows, context)):
-                if context.keys.key_color_match:
-                    if first is None:
-                        first = image
-                    elif k != keys[0]:
-                        image = match_colors(image, fit(first, image.shape[:2]))
+                if match is not None:
+                    image = match(k, image)
                 if k in missing:
                     yield k, image
 
@@ -150,6 +147,38 @@ def _tile(pictures: list[np.ndarray], cols: int, rows: int) -> np.ndarray:
         r, c = divmod(i, cols)
         plate[r * h:(r + 1) * h, c * w:(c + 1) * w] = p[..., :3]
     return plate
+
+
+def _shot_first(key: int, cuts: set[int]) -> int:
+    """The first frame of the shot holding ``key`` (0 or a cut)."""
+    return max((c for c in cuts if c <= key), default=0)
+
+
+def _by_shot(keys: list[int], cuts: set[int]) -> list[list[int]]:
+    groups: list[list[int]] = []
+    for k in keys:
+        if not groups or k in cuts:
+            groups.append([])
+        groups[-1].append(k)
+    return groups
+
+
+class ColourReferences:
+    """``--key-color-match``: every key's colours matched to its shot's first key (read back when finished)."""
+
+    def __init__(self, context: MethodContext, missing: list[int], cuts: set[int]) -> None:
+        self.context, self.missing, self.cuts = context, set(missing), cuts
+        self.firsts: dict[int, np.ndarray] = {}
+
+    def __call__(self, key: int, image: np.ndarray) -> np.ndarray:
+        first = _shot_first(key, self.cuts)
+        if key == first:
+            self.firsts[first] = image
+            return image
+        reference = self.firsts.get(first)
+        if reference is None and first not in self.missing:
+            reference = self.firsts[first] = self.context.previous(first)
+        return match_colors(image, fit(reference, image.shape[:2])) if reference is not None else image
 
 
 def _stretches(keys: list[int], count: int) -> list[tuple[int, int | None]]:

@@ -4,10 +4,10 @@
 media options); ``--keys auto`` chooses them by change, as ebsynth_utility does: a frame
 becomes a key when it differs from the last key by more than ``key_threshold`` (mean absolute
 difference of Canny edge maps, or of the pictures with ``key_measure=pixel``, 0–255) and
-is at least ``key_min_gap`` frames after it, or when ``key_max_gap`` frames have passed. A
-hard cut (a frame unlike the one before it: ``CUT_FACTOR`` × the clip's median change and
-above the threshold) is always a key, however close to the last one, since nothing can be
-carried across it. Frame 0 is always a key.
+is at least ``key_min_gap`` frames after it, or when ``key_max_gap`` frames have passed. The
+first frame of every shot (``--shots``: media/shots.py finds the hard cuts, or they are given)
+is always a key, whatever ``--keys`` says and however close to the last key, and propagation
+never crosses it, since nothing can be carried across a cut. Frame 0 is always a key.
 
 ``KeyOptions`` is kept light (no numpy at import): ``jobs/spec.py`` imports it.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,8 +26,9 @@ from ..options import check_fields, method, option
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..media.shots import Shots
+
 KEY_MEASURES = ("edge", "pixel")
-CUT_FACTOR = 4.0
 #: pictures are compared at this width (change measures do not need detail; keeps auto fast)
 MEASURE_WIDTH = 160
 _PLATE_RE = re.compile(r"^(\d+)x(\d+)$")
@@ -127,41 +128,52 @@ class KeySelection:
     keys: list[int]
     cuts: list[int]  # keys that start a new scene: nothing is propagated across them
     scores: list[float]  # auto: each frame's change from the previous frame (0-255)
+    shots: list[dict] = field(default_factory=list)  # ``rotoscope keys``: the clip's shots (Shots.to_list, with times)
 
 
-def select_keys(frames: Iterable["np.ndarray"], count: int | None, options: KeyOptions) -> KeySelection:
+def select_keys(frames: Iterable["np.ndarray"], count: int | None, options: KeyOptions,
+                shots: "Shots | None" = None) -> KeySelection:
     """Choose the keyframes of a clip of ``count`` frames (``frames`` streamed in order; only auto reads them,
-    and auto counts them itself: ``count`` may be None)."""
+    and auto counts them itself: ``count`` may be None). ``shots``: the clip's shots (their first frames become
+    keys and cuts); None: auto finds them on the frames it reads, every:N and a list have none."""
     mode, value = parse_keys(options.keys)
     if mode == "auto":
-        return _auto_keys(frames, options)
+        return _auto_keys(frames, options, shots)
     if not count:
         raise OptionError("the clip has no frames to choose keys from.")
     if mode == "every":
-        return KeySelection(list(range(0, count, int(value))), [], [])
-    if mode == "list":
+        keys = list(range(0, count, int(value)))
+    elif mode == "list":
         outside = [i for i in value if i >= count]
         if outside:
             raise OptionError(f"--keys {options.keys}: frame {outside[0]} is outside the clip: it has {count} frames (0–{count - 1}).")
         keys = sorted(set(value) | {0})
-        return KeySelection(keys, [], [])
-    raise AssertionError(mode)
+    else:
+        raise AssertionError(mode)
+    cuts = list(shots.cuts) if shots is not None else []
+    return KeySelection(sorted(set(keys) | set(cuts)), cuts, [])
 
 
-def _auto_keys(frames: Iterable["np.ndarray"], options: KeyOptions) -> KeySelection:
+def _auto_keys(frames: Iterable["np.ndarray"], options: KeyOptions, shots: "Shots | None") -> KeySelection:
     import numpy as np
 
-    signatures = [_signature(f, options.key_measure).astype(np.float16) for f in frames]  # small: 160 px wide
+    from ..media.shots import Detector
+
+    detector = Detector() if shots is None else None
+    signatures = []
+    for f in frames:
+        signatures.append(_signature(f, options.key_measure).astype(np.float16))  # small: 160 px wide
+        if detector is not None:
+            detector.add(f)
     if not signatures:
         raise OptionError("the clip has no frames to choose keys from.")
     signatures = [s.astype(np.float32) for s in signatures]
     steps = [0.0] + [change(signatures[i - 1], signatures[i]) for i in range(1, len(signatures))]
-
-    typical = float(np.median(steps[1:])) if len(steps) > 1 else 0.0
+    cut_set = set((shots if shots is not None else detector.shots()).cuts)
     keys, cuts = [0], []
     for i in range(1, len(signatures)):
         gap = i - keys[-1]
-        if steps[i] > max(options.key_threshold, CUT_FACTOR * typical):
+        if i in cut_set:
             keys.append(i)
             cuts.append(i)
         elif gap >= options.key_max_gap or (gap >= options.key_min_gap
