@@ -2,7 +2,9 @@
 a user would type. Random weights: these test loading paths, not pictures.
 
 The zoo is built once into ``$ROTOSCOPE_ZOO`` (default ~/.cache/rotoscope-zoo, keyed by ZOO_VERSION) and reused
-across sessions; ``python scripts/make_zoo.py`` builds it ahead of time (≈4.5 min on 2 cores, once).
+across sessions; ``python scripts/make_zoo.py`` builds it ahead of time (about 8 GB written; its CPU time is
+under half a minute on 2 cores, the rest is the disk). Three full-size loads in all: the inpainting .ckpt with
+every add-on (CLI), the fp16 file with the LoRAs (fusion checked), the fp16 file under AnimateDiff (CLI).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from rotoscope.cli import app
 from rotoscope.jobs.infotext import parse_infotext
 from rotoscope.models import ModelOptions, detect_family, load_pipeline
 from rotoscope.models import zoo as zoo_module
-from rotoscope.models.loader import prediction_type, read_checkpoint_shapes
+from rotoscope.models.files import short_hash
+from rotoscope.models.loader import lora_family, prediction_type, read_checkpoint_shapes
 
 pytestmark = pytest.mark.fullsize
 
@@ -37,6 +40,13 @@ def zoo(tiny_model_dir) -> dict[str, Path]:
     files = zoo_module.ensure_all()
     files["config"] = zoo_module.ensure_config_dir()
     return files
+
+
+@pytest.fixture(autouse=True)
+def hash_cache(monkeypatch):
+    """Hashes of zoo files cached beside the zoo (keyed by file identity, size, mtime), so they are hashed once:
+    the CLI run's Model hash is the listing's (and a second session reads them all)."""
+    monkeypatch.setenv("ROTOSCOPE_CACHE", str(zoo_module.zoo_root() / "cache"))
 
 
 def invoke(*args):
@@ -71,11 +81,13 @@ def test_zoo_files_have_the_real_layouts(zoo):
     assert sum(np.prod(s) for k, s in sd.items() if k.startswith("model.diffusion_model.")) == 859_520_964
     with safe_open(str(zoo["sd15-fp16.safetensors"]), "pt") as f:
         assert f.get_slice("model.diffusion_model.out.2.weight").get_dtype() == "F16"
-    ema = torch.load(zoo["sd15-fp32-ema.ckpt"], map_location="cpu", weights_only=True, mmap=True)
-    assert ema["global_step"] == 840000 and ema["state_dict"]["model.diffusion_model.out.2.weight"].dtype == torch.float32
+    assert not any(k.startswith("model_ema.") for k in sd)
+    ema = torch.load(zoo["sd15-inpainting-fp32-ema.ckpt"], map_location="cpu", weights_only=True, mmap=True)
+    assert ema["state_dict"]["model.diffusion_model.out.2.weight"].dtype == torch.float32
+    assert ema["state_dict"]["model.diffusion_model.input_blocks.0.0.weight"].shape == (320, 9, 3, 3)
     assert "model_ema.diffusion_modelinput_blocks00weight" in ema["state_dict"]
     assert detect_family(sd) == ("sd1", False)
-    assert detect_family(read_checkpoint_shapes(zoo["sd15-inpainting-fp16.safetensors"])) == ("sd1", True)
+    assert detect_family(read_checkpoint_shapes(zoo["sd15-inpainting-fp32-ema.ckpt"])) == ("sd1", True)
     xl = read_checkpoint_shapes(zoo["sdxl-base-sparse.safetensors"])
     assert detect_family(xl, "sdxl") == ("sdxl", False)
     assert sum(np.prod(s) for k, s in xl.items() if k.startswith("model.diffusion_model.")) == 2_567_463_684
@@ -88,6 +100,8 @@ def test_zoo_files_have_the_real_layouts(zoo):
     assert "lora_te_text_model_encoder_layers_0_self_attn_q_proj.alpha" in lora
     assert any(k.endswith(".hada_w1_a") for k in read_checkpoint_shapes(zoo["loha-sd15.safetensors"]))
     assert any(k.endswith(".lokr_w1") for k in read_checkpoint_shapes(zoo["lokr-sd15.safetensors"]))
+    for name in ("lora-sdxl-kohya", "loha-sdxl", "lokr-sdxl"):
+        assert lora_family(read_checkpoint_shapes(zoo[name + ".safetensors"])) == "sdxl", name
     cn = read_checkpoint_shapes(zoo["control_v11p_sd15_canny.pth"])
     assert cn["control_model.input_hint_block.0.weight"] == (16, 3, 3, 3) and "control_model.zero_convs.11.0.weight" in cn
     mm = read_checkpoint_shapes(zoo["mm_sd_v15_v2.ckpt"])
@@ -106,7 +120,7 @@ def test_inpainting_file_with_kohya_lycoris_embeddings_vae_and_controlnet(zoo, t
     mask = Image.new("L", (64, 48), 0)
     mask.paste(255, (16, 8, 48, 40))
     mask.save(tmp_path / "mask.png")
-    model = zoo["sd15-inpainting-fp16.safetensors"]
+    model = zoo["sd15-inpainting-fp32-ema.ckpt"]
     result = invoke("run", SAMPLE, "-p", "a cup, emb-pt-sd15, emb-st-sd15", "--model", model, "--mask", tmp_path / "mask.png",
                     "--model-config", zoo["config"], "--lora", f"{zoo['lora-sd15-kohya.safetensors']}:0.8",
                     "--lora", f"{zoo['loha-sd15.safetensors']}:0.5", "--lora", f"{zoo['lokr-sd15.safetensors']}:0.5",
@@ -118,10 +132,11 @@ def test_inpainting_file_with_kohya_lycoris_embeddings_vae_and_controlnet(zoo, t
     one_frame(tmp_path / "out")
     info = json.loads(result.stdout[result.stdout.index("{"):])["infotext"]
     _, _, params = parse_infotext(info)
-    assert params["Model"].endswith("sd15-inpainting-fp16.safetensors") and params["ControlNet 0"].startswith("Module: canny")
+    assert params["Model"].endswith("sd15-inpainting-fp32-ema.ckpt") and params["ControlNet 0"].startswith("Module: canny")
     assert params["Mask"].endswith("mask.png")
-    # the web UI's hashes: the checkpoint's sha256, first 10 hex; each LoRA's sha256 after the safetensors header, 12 hex
-    assert params["Model hash"] == hashlib.sha256(model.read_bytes()).hexdigest()[:10]
+    # the web UI's hashes: the checkpoint's sha256, first 10 hex (short_hash, checked against hashlib in the listing
+    # test: not read again here); each LoRA's sha256 after the safetensors header, 12 hex
+    assert params["Model hash"] == short_hash(model)
     expected = []
     for name in ("lora-sd15-kohya", "loha-sd15", "lokr-sd15"):
         data = zoo[name + ".safetensors"].read_bytes()
@@ -130,13 +145,14 @@ def test_inpainting_file_with_kohya_lycoris_embeddings_vae_and_controlnet(zoo, t
 
 
 def test_kohya_lora_and_lycoris_fuse_to_base_plus_delta(zoo):
-    """The fp32 .ckpt with EMA keys loads; the fused weights equal the base plus each file's delta computed here,
-    from the files' raw tensors (kohya: up·down·alpha/rank; LoHa: Hadamard of two products; LoKr: Kronecker)."""
+    """The fp16 .safetensors with kohya, LoHa and LoKr files: the fused weights equal the base plus each file's
+    delta computed here, from the files' raw tensors (kohya: up·down·alpha/rank; LoHa: Hadamard of two products;
+    LoKr: Kronecker)."""
     files = [(zoo["lora-sd15-kohya.safetensors"], 0.8), (zoo["loha-sd15.safetensors"], 0.5), (zoo["lokr-sd15.safetensors"], 0.25)]
-    loaded = load_pipeline(ModelOptions(model=str(zoo["sd15-fp32-ema.ckpt"]), config=str(zoo["config"]), device="cpu",
+    loaded = load_pipeline(ModelOptions(model=str(zoo["sd15-fp16.safetensors"]), config=str(zoo["config"]), device="cpu",
                                         loras=[(str(f), w) for f, w in files]))
     assert loaded.family == "sd1" and loaded.dtype == torch.float32
-    base = torch.load(zoo["sd15-fp32-ema.ckpt"], map_location="cpu", weights_only=True, mmap=True)["state_dict"]
+    base = _Keys(zoo["sd15-fp16.safetensors"])
     raw = [{k: f.get_tensor(k).double() for k in f.keys()} for f in (safe_open(str(p), "pt") for p, _ in files)]
     checks = {  # diffusers layer → (original key, kohya name)
         "down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_v": (
@@ -172,6 +188,17 @@ def test_kohya_lora_and_lycoris_fuse_to_base_plus_delta(zoo):
     torch.testing.assert_close(q.weight.double(), expected, rtol=0, atol=2e-5)
 
 
+class _Keys:
+    """Tensors of a .safetensors read by key (the few a test compares, not the 2 GB)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __getitem__(self, key: str) -> torch.Tensor:
+        with safe_open(str(self.path), "pt") as f:
+            return f.get_tensor(key)
+
+
 def test_motion_module_ckpt_runs_animatediff(zoo, tmp_path):
     """mm_sd_v15_v2.ckpt through --motion-adapter, on the fp16 SD 1.5 file through --model."""
     result = invoke("run", SAMPLE, "--method", "animatediff", "-p", "ink", "--model", zoo["sd15-fp16.safetensors"],
@@ -187,15 +214,16 @@ def test_motion_module_ckpt_runs_animatediff(zoo, tmp_path):
 
 
 def test_inpainting_checkpoint_for_img2img_says_so(zoo, tmp_path):
-    line = error_line(invoke("run", SAMPLE, "-p", "x", "--model", zoo["sd15-inpainting-fp16.safetensors"], *ONE_FRAME,
+    line = error_line(invoke("run", SAMPLE, "-p", "x", "--model", zoo["sd15-inpainting-fp32-ema.ckpt"], *ONE_FRAME,
                              "--job", tmp_path / "job", "-o", tmp_path / "o.gif"))
-    assert "sd15-inpainting-fp16.safetensors is an inpainting checkpoint (9-channel UNet)" in line and "--mask" in line
+    assert "sd15-inpainting-fp32-ema.ckpt is an inpainting checkpoint (9-channel UNet)" in line and "--mask" in line
 
 
-def test_sdxl_lora_on_sd15_says_so(zoo, tmp_path):
+@pytest.mark.parametrize("lora", ["lora-sdxl-kohya", "loha-sdxl", "lokr-sdxl"])
+def test_sdxl_lora_on_sd15_says_so(zoo, tmp_path, lora):
     line = error_line(invoke("run", SAMPLE, "-p", "x", "--model", zoo["sd15-fp16.safetensors"], "--lora",
-                             f"{zoo['lora-sdxl-kohya.safetensors']}:0.8", *ONE_FRAME, "--job", tmp_path / "job", "-o", tmp_path / "o.gif"))
-    assert "lora-sdxl-kohya.safetensors is an SDXL LoRA but model sd15-fp16 is SD 1.x" in line
+                             f"{zoo[lora + '.safetensors']}:0.8", *ONE_FRAME, "--job", tmp_path / "job", "-o", tmp_path / "o.gif"))
+    assert f"{lora}.safetensors is an SDXL LoRA but model sd15-fp16 is SD 1.x" in line
 
 
 def test_pickled_ckpt_is_refused_with_the_reason(zoo, tmp_path):
@@ -208,20 +236,15 @@ def test_pickled_ckpt_is_refused_with_the_reason(zoo, tmp_path):
 
 
 A1111 = {
-    "models/Stable-diffusion": ["sd15-inpainting-fp16.safetensors", "sdxl-base-sparse.safetensors", "sd15-pickled.ckpt",
+    "models/Stable-diffusion": ["sd15-inpainting-fp32-ema.ckpt", "sdxl-base-sparse.safetensors", "sd15-pickled.ckpt",
                                 "sd21-v-sparse.safetensors"],
-    "models/Lora": ["lora-sd15-kohya.safetensors", "loha-sd15.safetensors", "lokr-sd15.safetensors", "lora-sdxl-kohya.safetensors"],
+    "models/Lora": ["lora-sd15-kohya.safetensors", "loha-sd15.safetensors", "lokr-sd15.safetensors", "lora-sdxl-kohya.safetensors",
+                    "loha-sdxl.safetensors", "lokr-sdxl.safetensors"],
     "models/VAE": ["vae-ft-mse-840000-ema-pruned.safetensors"],
     "embeddings": ["emb-pt-sd15.pt", "emb-st-sd15.safetensors"],
     "models/ControlNet": ["control_v11p_sd15_canny.pth"],
     "models/AnimateDiff": ["mm_sd_v15_v2.ckpt"],
 }
-
-
-@pytest.fixture
-def hash_cache(monkeypatch):
-    """Hashes of zoo files cached beside the zoo (keyed by file identity, size, mtime), so they are hashed once."""
-    monkeypatch.setenv("ROTOSCOPE_CACHE", str(zoo_module.zoo_root() / "cache"))
 
 
 def _tree(root: Path, zoo: dict[str, Path], layout: dict[str, list[str]]) -> Path:
@@ -232,16 +255,17 @@ def _tree(root: Path, zoo: dict[str, Path], layout: dict[str, list[str]]) -> Pat
     return root
 
 
-def test_models_lists_an_a1111_folder_with_kinds_families_and_hashes(zoo, tmp_path, hash_cache):
+def test_models_lists_an_a1111_folder_with_kinds_families_and_hashes(zoo, tmp_path):
     root = _tree(tmp_path / "webui", zoo, A1111)
     result = invoke("models", "--models-dir", root, "--json")
     assert result.exit_code == 0, result.output
     listed = {(f["kind"], f["name"], f["family"]) for f in json.loads(result.stdout)}
     assert listed == {
-        ("checkpoint", "sd15-inpainting-fp16", "sd1-inpaint"), ("checkpoint", "sdxl-base-sparse", "sdxl"),
+        ("checkpoint", "sd15-inpainting-fp32-ema", "sd1-inpaint"), ("checkpoint", "sdxl-base-sparse", "sdxl"),
         ("checkpoint", "sd15-pickled", "?"), ("checkpoint", "sd21-v-sparse", "sd2-v"),
         ("lora", "lora-sd15-kohya", "sd1"), ("lora", "loha-sd15", "sd1"), ("lora", "lokr-sd15", "sd1"),
-        ("lora", "lora-sdxl-kohya", "sdxl"), ("vae", "vae-ft-mse-840000-ema-pruned", "sd/sdxl"),
+        ("lora", "lora-sdxl-kohya", "sdxl"), ("lora", "loha-sdxl", "sdxl"), ("lora", "lokr-sdxl", "sdxl"),
+        ("vae", "vae-ft-mse-840000-ema-pruned", "sd/sdxl"),
         ("embedding", "emb-pt-sd15", "sd1"), ("embedding", "emb-st-sd15", "sd1"),
         ("controlnet", "control_v11p_sd15_canny", "sd1"), ("motion", "mm_sd_v15_v2", "sd1"),
     }
@@ -259,12 +283,12 @@ def test_models_lists_an_a1111_folder_with_kinds_families_and_hashes(zoo, tmp_pa
     listed = {c.title: c.as_json()["hash"] for c in sd_models(root)}
     assert listed["sd21-v-sparse.safetensors"] == by_name["sd21-v-sparse"]["hash"] and "lora-sd15-kohya.safetensors" not in listed
     table = invoke("models", "--models-dir", root)
-    assert table.exit_code == 0 and "13 files" in table.stdout
+    assert table.exit_code == 0 and "15 files" in table.stdout
     row = next(line for line in table.stdout.splitlines() if "lora-sdxl-kohya" in line)
     assert row.split()[:3] == ["lora", "sdxl", by_name["lora-sdxl-kohya"]["hash"]]
 
 
-def test_models_reads_a_comfyui_folder(zoo, tmp_path, hash_cache):
+def test_models_reads_a_comfyui_folder(zoo, tmp_path):
     root = _tree(tmp_path / "comfy", zoo, {"checkpoints": ["sd15-pickled.ckpt"], "loras": ["lora-sdxl-kohya.safetensors"],
                                            "vae": ["vae-ft-mse-840000-ema-pruned.safetensors"], "embeddings": ["emb-st-sd15.safetensors"]})
     result = invoke("models", "--models-dir", root, "--json")

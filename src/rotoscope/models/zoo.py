@@ -1,12 +1,13 @@
 """The model-file zoo: the files web-UI users bring, built offline at full size with random weights.
 
-Each file is in the layout its community ships it in — an SD 1.5 checkpoint in
+Each file is in the layout its community ships it in — SD 1.5 checkpoints in
 the original LDM layout (``model.diffusion_model.`` / ``first_stage_model.`` /
-``cond_stage_model.``; fp16 ``.safetensors`` and fp32 ``.ckpt`` with EMA keys),
-an inpainting one (9-channel UNet), kohya LoRA / LyCORIS LoHa / LoKr files,
-A1111 embeddings, a ControlNet ``.pth`` (``control_model.``), an AnimateDiff
-motion module ``.ckpt``, a standalone VAE, an SDXL checkpoint (real keys and
-shapes; zero weights in a sparse file, for family detection) and an SDXL LoRA.
+``cond_stage_model.``): an fp16 ``.safetensors`` without EMA keys and an fp32
+``.ckpt`` with them, the latter an inpainting one (9-channel UNet), kohya LoRA /
+LyCORIS LoHa / LoKr files for SD 1.5 and SDXL, A1111 embeddings, a ControlNet
+``.pth`` (``control_model.``), an AnimateDiff motion module ``.ckpt``, a
+standalone VAE, SDXL and SD 2.1-v checkpoints (real keys and shapes; zero
+weights in a sparse file, for family detection).
 Tests and benches load them through the normal loader; the values are random,
 so they test loading paths, not pictures.
 
@@ -26,7 +27,7 @@ from pathlib import Path
 import torch
 
 #: Bump when any file's construction changes: it keys the cache folder.
-ZOO_VERSION = "zoo-v1"
+ZOO_VERSION = "zoo-v2"
 SEED = 20
 LORA_RANK, LORA_ALPHA = 4, 2.0  # kohya's scale is alpha / rank
 
@@ -44,15 +45,37 @@ def _meta(cls, **config):
         return cls(**config)
 
 
-def random_state(model: torch.nn.Module, dtype: torch.dtype, gen: torch.Generator) -> dict[str, torch.Tensor]:
+class RandomPool:
+    """Random-looking tensors at memory speed: slices of one block of N(0, 1) draws at seeded offsets.
+
+    Drawing ~2 B normals for the zoo costs about a minute on 2 cores; a slice of a 16 M block costs a copy. Every
+    tensor still gets its own values (a different offset), so a key mapped to the wrong place changes the
+    weights a test compares; the values only need to be non-degenerate, not independent."""
+
+    SIZE = 1 << 24
+
+    def __init__(self, gen: torch.Generator):
+        self.gen = gen
+        block = torch.randn(self.SIZE, generator=gen)
+        self.block = torch.cat([block, block])  # any offset has SIZE values after it
+
+    def normal(self, shape: tuple[int, ...], std: float, dtype: torch.dtype) -> torch.Tensor:
+        n = math.prod(shape)
+        start = int(torch.randint(self.SIZE, (1,), generator=self.gen))
+        flat = self.block[start:start + n] if n <= self.SIZE else self.block[:self.SIZE].repeat(n // self.SIZE + 2)[start:start + n]
+        return (flat * std).to(dtype).reshape(shape)
+
+
+def random_state(model: torch.nn.Module, dtype: torch.dtype, rand: torch.Generator | RandomPool) -> dict[str, torch.Tensor]:
     """Random tensors for every entry of ``model.state_dict()`` (built on the meta device): ~N(0, 1/fan_in)
-    for matrices, 1 for norm scales, 0 for biases."""
+    for matrices (from a :class:`RandomPool`), 1 for norm scales, 0 for biases."""
+    pool = rand if isinstance(rand, RandomPool) else RandomPool(rand)
     out = {}
     for name, t in model.state_dict().items():
         if t.dim() <= 1:
             out[name] = torch.full(t.shape, 1.0 if name.endswith("weight") else 0.0, dtype=dtype)
         else:
-            out[name] = torch.randn(t.shape, generator=gen).mul_(1.0 / math.sqrt(math.prod(t.shape[1:]))).to(dtype)
+            out[name] = pool.normal(tuple(t.shape), 1.0 / math.sqrt(math.prod(t.shape[1:])), dtype)
     return out
 
 
@@ -81,12 +104,12 @@ def sd15_parts(dtype: torch.dtype, seed: int = SEED) -> tuple[dict, dict, dict]:
 
     from .fullsize import clip_l_config, sd15_unet_config, sd15_vae_config
 
-    gen = torch.Generator().manual_seed(seed)
-    unet = random_state(_meta(UNet2DConditionModel, **sd15_unet_config()), dtype, gen)
-    vae = random_state(_meta(AutoencoderKL, **sd15_vae_config()), dtype, gen)
+    pool = RandomPool(torch.Generator().manual_seed(seed))
+    unet = random_state(_meta(UNet2DConditionModel, **sd15_unet_config()), dtype, pool)
+    vae = random_state(_meta(AutoencoderKL, **sd15_vae_config()), dtype, pool)
     with torch.device("meta"):
         te_model = CLIPTextModel(clip_l_config())
-    te = random_state(te_model, dtype, gen)
+    te = random_state(te_model, dtype, pool)
     return unet, vae, te
 
 
@@ -196,11 +219,10 @@ def lokr(targets: dict[str, tuple[int, ...]], seed: int = SEED + 3) -> dict[str,
     return sd
 
 
-def sdxl_lora() -> dict[str, torch.Tensor]:
-    """A kohya SDXL LoRA (a few layers in their real shapes: UNet cross-attention reads 2048-wide text,
-    two text encoders ``lora_te1_`` / ``lora_te2_``)."""
-    gen = torch.Generator().manual_seed(SEED + 4)
-    targets = {
+def sdxl_lora_targets() -> dict[str, tuple[int, ...]]:
+    """A few layers an SDXL LoRA trains, in their real shapes: UNet cross-attention reads 2048-wide text, two
+    text encoders ``lora_te1_`` / ``lora_te2_`` (the family is told from these; the whole set adds nothing)."""
+    return {
         "lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k": (640, 2048),
         "lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_v": (640, 2048),
         "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q": (640, 640),
@@ -208,12 +230,6 @@ def sdxl_lora() -> dict[str, torch.Tensor]:
         "lora_te1_text_model_encoder_layers_0_self_attn_q_proj": (768, 768),
         "lora_te2_text_model_encoder_layers_0_self_attn_q_proj": (1280, 1280),
     }
-    sd = {}
-    for name, shape in targets.items():
-        down, up = _down_up(shape, gen)
-        sd.update({f"{name}.lora_down.weight": down.half(), f"{name}.lora_up.weight": up.half(),
-                   f"{name}.alpha": torch.tensor(LORA_ALPHA).half()})
-    return sd
 
 
 # ---------------------------------------------------------------- ControlNet, motion module, SDXL
@@ -374,22 +390,25 @@ def _pickled_ckpt(path: Path) -> None:
                 "hyper_parameters": argparse.Namespace(learning_rate=1e-4)}, str(path))
 
 
-def _sd15_ckpt(path: Path) -> None:
-    torch.save({"state_dict": sd15_checkpoint(torch.float32, ema=True), "global_step": 840000, "epoch": 5}, str(path))
+def _sd15_inpainting_ckpt(path: Path) -> None:
+    """``sd-v1-5-inpainting.ckpt``'s form: fp32, pickled zip, EMA keys beside the weights, 9-channel UNet (one
+    file for the fp32 / .ckpt / EMA / inpainting variants: each costs gigabytes of disk, the layouts combine)."""
+    torch.save({"state_dict": sd15_checkpoint(torch.float32, ema=True, inpaint=True), "global_step": 440000, "epoch": 5}, str(path))
 
 
 #: file name → (kind, builder). Names are the ones users know where there is one.
 FILES: dict[str, Callable[[Path], None]] = {
     "sd15-fp16.safetensors": lambda p: _save_st(sd15_checkpoint(torch.float16), p),
-    "sd15-fp32-ema.ckpt": _sd15_ckpt,
-    "sd15-inpainting-fp16.safetensors": lambda p: _save_st(sd15_checkpoint(torch.float16, inpaint=True), p),
+    "sd15-inpainting-fp32-ema.ckpt": _sd15_inpainting_ckpt,
     "sd15-pickled.ckpt": _pickled_ckpt,
     "sdxl-base-sparse.safetensors": lambda p: write_sparse_safetensors(p, sdxl_shapes()),
     "sd21-v-sparse.safetensors": _sd21_v,
     "lora-sd15-kohya.safetensors": lambda p: _save_st(kohya_lora(sd15_lora_targets()), p, {"ss_network_module": "networks.lora"}),
     "loha-sd15.safetensors": lambda p: _save_st(loha(sd15_lora_targets()), p, {"ss_network_module": "lycoris.kohya"}),
     "lokr-sd15.safetensors": lambda p: _save_st(lokr(sd15_lora_targets()), p, {"ss_network_module": "lycoris.kohya"}),
-    "lora-sdxl-kohya.safetensors": lambda p: _save_st(sdxl_lora(), p, {"ss_network_module": "networks.lora"}),
+    "lora-sdxl-kohya.safetensors": lambda p: _save_st(kohya_lora(sdxl_lora_targets(), SEED + 4), p, {"ss_network_module": "networks.lora"}),
+    "loha-sdxl.safetensors": lambda p: _save_st(loha(sdxl_lora_targets(), SEED + 11), p, {"ss_network_module": "lycoris.kohya"}),
+    "lokr-sdxl.safetensors": lambda p: _save_st(lokr(sdxl_lora_targets(), SEED + 12), p, {"ss_network_module": "lycoris.kohya"}),
     "emb-pt-sd15.pt": _embedding_pt,
     "emb-st-sd15.safetensors": _embedding_st,
     "control_v11p_sd15_canny.pth": lambda p: torch.save(controlnet_checkpoint(torch.float16), str(p)),
