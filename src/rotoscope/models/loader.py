@@ -713,14 +713,15 @@ def lycoris_delta(sd: dict[str, torch.Tensor], name: str) -> torch.Tensor:
             raise ValueError("its LoHa layers use the Tucker (CP) form, which is not supported")
         rank = f["hada_w1_b"].shape[0]
         scale = float(f["alpha"]) / rank if "alpha" in f else 1.0
-        return (f["hada_w1_a"] @ f["hada_w1_b"]) * (f["hada_w2_a"] @ f["hada_w2_b"]) * scale
+        # in place: a full-size layer's ΔW is tens of MB, and each temporary costs as much as the product
+        return (f["hada_w1_a"] * scale @ f["hada_w1_b"]).mul_(f["hada_w2_a"] @ f["hada_w2_b"])
     w1 = f["lokr_w1"] if "lokr_w1" in f else f["lokr_w1_a"] @ f["lokr_w1_b"]
     if "lokr_t2" in f:
         raise ValueError("its LoKr layers use the Tucker (CP) form, which is not supported")
     w2 = f["lokr_w2"] if "lokr_w2" in f else f["lokr_w2_a"] @ f["lokr_w2_b"].flatten(1)
     rank = f["lokr_w2_b"].shape[0] if "lokr_w2_b" in f else f["lokr_w1_b"].shape[0] if "lokr_w1_b" in f else None
     scale = float(f["alpha"]) / rank if rank and "alpha" in f else 1.0
-    return torch.kron(w1, w2) * scale
+    return torch.kron(w1 * scale, w2)
 
 
 @torch.no_grad()

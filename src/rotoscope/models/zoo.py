@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 #: Bump when any file's construction changes: it keys the cache folder.
-ZOO_VERSION = "zoo-v2"
+ZOO_VERSION = "zoo-v3"
 SEED = 20
 LORA_RANK, LORA_ALPHA = 4, 2.0  # kohya's scale is alpha / rank
 
@@ -182,6 +182,12 @@ def kohya_lora(targets: dict[str, tuple[int, ...]], seed: int = SEED + 1) -> dic
         sd[f"{name}.lora_up.weight"] = up.half()
         sd[f"{name}.alpha"] = torch.tensor(LORA_ALPHA).half()
     return sd
+
+
+def attention_only(targets: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    """LyCORIS's "attn-only" preset: the attention projections alone (a third of the weights of every linear
+    layer, so a third of the fusing; the names and shapes are the full preset's)."""
+    return {k: v for k, v in targets.items() if "_attn1_" in k or "_attn2_" in k or "_self_attn_" in k}
 
 
 def loha(targets: dict[str, tuple[int, ...]], seed: int = SEED + 2) -> dict[str, torch.Tensor]:
@@ -404,8 +410,8 @@ FILES: dict[str, Callable[[Path], None]] = {
     "sdxl-base-sparse.safetensors": lambda p: write_sparse_safetensors(p, sdxl_shapes()),
     "sd21-v-sparse.safetensors": _sd21_v,
     "lora-sd15-kohya.safetensors": lambda p: _save_st(kohya_lora(sd15_lora_targets()), p, {"ss_network_module": "networks.lora"}),
-    "loha-sd15.safetensors": lambda p: _save_st(loha(sd15_lora_targets()), p, {"ss_network_module": "lycoris.kohya"}),
-    "lokr-sd15.safetensors": lambda p: _save_st(lokr(sd15_lora_targets()), p, {"ss_network_module": "lycoris.kohya"}),
+    "loha-sd15.safetensors": lambda p: _save_st(loha(attention_only(sd15_lora_targets())), p, {"ss_network_module": "lycoris.kohya"}),
+    "lokr-sd15.safetensors": lambda p: _save_st(lokr(attention_only(sd15_lora_targets())), p, {"ss_network_module": "lycoris.kohya"}),
     "lora-sdxl-kohya.safetensors": lambda p: _save_st(kohya_lora(sdxl_lora_targets(), SEED + 4), p, {"ss_network_module": "networks.lora"}),
     "loha-sdxl.safetensors": lambda p: _save_st(loha(sdxl_lora_targets(), SEED + 11), p, {"ss_network_module": "lycoris.kohya"}),
     "lokr-sdxl.safetensors": lambda p: _save_st(lokr(sdxl_lora_targets(), SEED + 12), p, {"ss_network_module": "lycoris.kohya"}),
