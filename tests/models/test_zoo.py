@@ -229,6 +229,14 @@ def test_sdxl_lora_on_sd15_says_so(zoo, tmp_path, lora):
     assert f"{lora}.safetensors is an SDXL LoRA but model sd15-fp16 is SD 1.x" in line
 
 
+def test_sdxl_checkpoint_is_told_from_its_keys_through_the_cli(zoo, tmp_path):
+    """--model on the SDXL file: its family is read from the header (the run stops at the LoRA check, before
+    6.9 GB of weights would load), so an SD 1.5 LoRA beside it is the near-miss, the other way round."""
+    line = error_line(invoke("run", SAMPLE, "-p", "x", "--model", zoo["sdxl-base-sparse.safetensors"], "--lora",
+                             f"{zoo['lora-sd15-kohya.safetensors']}:0.8", *ONE_FRAME, "--job", tmp_path / "job", "-o", tmp_path / "o.gif"))
+    assert "lora-sd15-kohya.safetensors is an SD 1.x LoRA but model sdxl-base-sparse is SDXL" in line
+
+
 def test_pickled_ckpt_is_refused_with_the_reason(zoo, tmp_path):
     line = error_line(invoke("run", SAMPLE, "-p", "x", "--model", zoo["sd15-pickled.ckpt"], *ONE_FRAME,
                              "--job", tmp_path / "job", "-o", tmp_path / "o.gif"))
