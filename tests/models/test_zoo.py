@@ -2,8 +2,8 @@
 a user would type. Random weights: these test loading paths, not pictures.
 
 The zoo is built once into ``$ROTOSCOPE_ZOO`` (default ~/.cache/rotoscope-zoo, keyed by ZOO_VERSION) and reused
-across sessions; ``python scripts/make_zoo.py`` builds it ahead of time (about 8 GB written; its CPU time is
-under half a minute on 2 cores, the rest is the disk). Three full-size loads in all: the inpainting .ckpt with
+across sessions; ``python scripts/make_zoo.py`` builds it ahead of time (about 8 GB written; under a minute of CPU
+on 2 cores, the rest of its time is the disk). Three full-size loads in all: the inpainting .ckpt with
 every add-on (CLI), the fp16 file with the LoRAs (fusion checked), the fp16 file under AnimateDiff (CLI).
 """
 
