@@ -412,6 +412,15 @@ def pipeline_cache_stats() -> dict[str, int]:
     return PIPELINES.stats()
 
 
+def model_files(models_dir: str | Path, *, follow_links: bool = True, compute_hashes: bool = True) -> list:
+    """Every model file in a web-UI models folder (A1111 / ComfyUI layout): kind, family and A1111 short hash
+    (``rotoscope models``, the page's pickers and the HTTP API read the same list). ``follow_links=False``: links
+    out of the folder are not offered (servers); ``compute_hashes=False``: only hashes already cached ("" otherwise)."""
+    from .models.files import scan
+
+    return scan(models_dir, follow_links=follow_links, compute_hashes=compute_hashes)
+
+
 # --- http: video jobs ---
 
 

@@ -26,7 +26,7 @@ VALUES = {
     "shots": "none", "start": 0.5, "duration": 1.0, "fps": 5.0, "every_nth": 2, "max_frames": 4, "width": 96, "height": 72,
     "prompt": "ink drawing of a cup", "negative_prompt": "blurry", "model": "tiny", "vae": "madebyollin/taesd",
     "lora": ["style.safetensors:0.8"], "embedding": ["easynegative.pt"], "device": "cpu",
-    "model_config": "v1-inference.yaml", "background": "#00ff00", "max_size": "1.5MB",
+    "model_config": "v1-inference.yaml", "models_dir": "webui-models", "background": "#00ff00", "max_size": "1.5MB",
     "mask_rect": ["4,4,20,16"], "mask_ellipse": ["8,8,24,20", "0:8,8,24,20/5:20,8,24,20"], "mask_key": "#00ff00:30",
     "control": ["canny:0.5", "tile:0.7:0-0.6"], "control_model": ["canny=tiny", "tile=tiny"],
     "keys": "every:5", "plate": "1x1", "motion_adapter": "tiny", "video_model": "tiny",

@@ -16,7 +16,7 @@ from .common import state
 from .params import Group
 
 #: every command, in the order help lists them; each is a module here with ``register(app)``
-COMMANDS = ("probe", "convert", "preview", "run", "batch", "keys", "score", "ui", "serve")
+COMMANDS = ("probe", "convert", "preview", "run", "batch", "keys", "score", "models", "ui", "serve")
 
 
 class _Commands(MutableMapping):

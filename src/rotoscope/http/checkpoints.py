@@ -20,9 +20,10 @@ SINGLE_FILES = (".safetensors", ".ckpt")
 class Checkpoint:
     title: str
     model: str  # what the option model's ``model`` takes: a built-in name or a path inside --models-dir
+    hash: str | None = None  # the web UI's short hash (sha256, 10 hex) of a single file
 
     def as_json(self) -> dict:
-        return {"title": self.title, "model_name": Path(self.title).stem, "hash": None, "sha256": None,
+        return {"title": self.title, "model_name": Path(self.title).stem, "hash": self.hash, "sha256": None,
                 "filename": self.model, "config": None}
 
 
@@ -34,13 +35,14 @@ def scan(models_dir: Path | None, extra: tuple[str, ...] = ()) -> list[Checkpoin
     found = [Checkpoint(name, name) for name in dict.fromkeys((*extra, *BUILT_IN))]
     if models_dir is None or not models_dir.is_dir():
         return found
-    for entry in sorted(models_dir.iterdir()):
-        if not _inside(entry, models_dir):  # a symlink out of the folder is not offered
+    from ..api import model_files  # one scanner for every face: A1111 / ComfyUI folders or a flat one
+
+    for f in model_files(models_dir, follow_links=False, compute_hashes=False):  # hashes once known (no gigabytes read per request)
+        path = Path(f.path)
+        if f.kind != "checkpoint" or not _inside(path, models_dir):  # a symlink out of the folder is not offered
             continue
-        if entry.is_dir() and (entry / "model_index.json").is_file():
-            found.append(Checkpoint(entry.name, str(entry.resolve())))
-        elif entry.is_file() and entry.suffix.lower() in SINGLE_FILES:
-            found.append(Checkpoint(entry.name, str(entry.resolve())))
+        if path.is_dir() or path.suffix.lower() in SINGLE_FILES:
+            found.append(Checkpoint(path.name, str(path.resolve()), f.hash if f.hash not in ("", "-") else None))
     return found
 
 

@@ -81,12 +81,36 @@ def format_infotext(spec: JobSpec, *, seed: int, size: tuple[int, int] | None = 
             fields["Size"] = f"{size[0]}x{size[1]}"
     if not size and spec.style.width and spec.style.height:
         fields["Size"] = f"{spec.style.width}x{spec.style.height}"
+    fields = _with_hashes(fields, spec)
     fields["Version"] = f"rotoscope {metadata.version('rotoscope') if _installed() else 'dev'}"
     lines = [spec.style.prompt]
     if spec.style.negative_prompt:
         lines.append(f"Negative prompt: {spec.style.negative_prompt}")
     lines.append(", ".join(f"{k}: {_quote(v)}" for k, v in fields.items()))
     return "\n".join(lines)
+
+
+def _with_hashes(fields: dict[str, str], spec: JobSpec) -> dict[str, str]:
+    """The web UI's ``Model hash`` (before ``Model``) and ``Lora hashes`` for model files on disk."""
+    from ..models.files import lora_short_hash, short_hash
+
+    path = Path(str(spec.model.model)).expanduser()
+    out: dict[str, str] = {}
+    for key, value in fields.items():
+        if key == "Model" and path.is_file():
+            out["Model hash"] = short_hash(path)
+        out[key] = value
+    loras = [Path(str(f)).expanduser() for f, _ in spec.model.loras]
+    if "<lora:" in spec.style.prompt or "<lyco:" in spec.style.prompt:
+        from ..models.files import resolve_prompt_loras
+
+        try:
+            loras += [Path(f) for f, _ in resolve_prompt_loras(spec.style.prompt, spec.model.models_dir)[1]]
+        except RotoscopeError:
+            pass
+    if loras and all(p.is_file() for p in loras):
+        out["Lora hashes"] = ", ".join(f"{p.stem}: {lora_short_hash(p)}" for p in loras)
+    return out
 
 
 def with_redone(infotext: str, frames: list[int]) -> str:

@@ -129,6 +129,12 @@ def _load_single_file(path: Path, kind: str, dtype: torch.dtype):
         raise ModelError(f"{path} is not a ControlNet checkpoint (no control_model.* weights); pass a ControlNet file")
     repo = DEFAULT_CONTROLNETS[kind]
     try:
+        width = shapes.get("control_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight")
+        if width and width[-1] == 768:  # SD 1.5's ControlNets share one config: it ships with the project
+            from .loader import shipped_config
+
+            return ControlNetModel.from_single_file(str(path), config=str(shipped_config("controlnet-sd15")), dtype=dtype,
+                                                    local_files_only=True)
         return ControlNetModel.from_single_file(str(path), dtype=dtype, local_files_only=not hub_reachable())
     except Exception as exc:
         if _looks_like_network_error(exc):

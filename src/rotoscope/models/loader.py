@@ -202,12 +202,60 @@ def read_checkpoint_shapes(path: Path, damaged: str | None = None) -> dict[str, 
         try:
             sd = torch.load(str(path), map_location="cpu", weights_only=True)
         except Exception as exc:
+            if "weights only load failed" in str(exc).lower():
+                raise ModelError(pickled_message(path)) from None
             raise ModelError(damaged) from exc
     if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
         sd = sd["state_dict"]
     if not isinstance(sd, dict):
         raise ModelError(damaged)
     return {k: tuple(v.shape) for k, v in sd.items() if isinstance(v, torch.Tensor)}
+
+
+def pickled_message(path: Path) -> str:
+    return (f"{path} holds pickled Python objects besides its tensors, which torch refuses to load safely "
+            "(weights_only=True; a pickle can run code); get the .safetensors version of it, or convert it on a "
+            "machine you trust")
+
+
+ASSET_CONFIGS = Path(__file__).parent / "assets" / "configs"
+
+
+def shipped_config(name: str) -> Path:
+    """A config folder that ships with the project (models/assets/configs): what a single component file needs offline."""
+    return ASSET_CONFIGS / name
+
+
+def lora_family(shapes: dict[str, tuple[int, ...]]) -> str | None:
+    """``sd1`` / ``sd2`` / ``sdxl`` for a kohya / LyCORIS / diffusers LoRA, from the width of the text its
+    cross-attention reads (768, 1024, 2048) or SDXL's two text encoders; None when it cannot tell."""
+    keys = list(shapes)
+    if any(k.startswith(("lora_te1_", "lora_te2_", "text_encoder_2.")) for k in keys):
+        return "sdxl"
+    widths = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
+    for key, shape in shapes.items():
+        if ("attn2_to_k" in key or "attn2.to_k" in key) and ("lora_down" in key or "lora_A" in key or "hada_w1_b" in key) and len(shape) >= 2:
+            return widths.get(shape[1])
+        if "attn2_to_k" in key and key.endswith(".lokr_w1"):  # LoKr: the input width is the factors' product
+            w2 = shapes.get(key[: -len("w1")] + "w2")
+            return widths.get(shape[1] * w2[1]) if w2 and len(w2) == 2 and len(shape) == 2 else None
+    return None
+
+
+FAMILY_NAMES = {"sd1": "SD 1.x", "sd2": "SD 2.x", "sdxl": "SDXL", "tiny": "tiny"}
+
+
+def check_loras_fit(family: str, loras, model_name: str) -> None:
+    """A LoRA of another model family fails in one line, before any model is loaded."""
+    for file, _weight in loras:
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise ModelError(f"LoRA file {file} does not exist; check the path given to --lora")
+        theirs = lora_family(read_checkpoint_shapes(path, f"LoRA file {file} is damaged or not a LoRA: it is truncated or not a "
+                                                          ".safetensors checkpoint; download it again, or check the path given to --lora"))
+        if theirs and family in FAMILY_NAMES and family != "tiny" and theirs != family:
+            raise ModelError(f"LoRA {path.name} is an {FAMILY_NAMES[theirs]} LoRA but model {model_name} is {FAMILY_NAMES[family]}; "
+                             f"use a LoRA trained for {FAMILY_NAMES[family]}, or an {FAMILY_NAMES[theirs]} model")
 
 
 def _safetensors_data_end(path: Path) -> int | None:
@@ -253,6 +301,28 @@ def detect_family(shapes: dict[str, tuple[int, ...]], path: Path | str = "checkp
     raise ModelError(
         f"{path} is not a Stable Diffusion 1.x/2.x/XL checkpoint (cross-attention width {dim}); pass an SD model file"
     )
+
+
+V_NORM_KEY = "model.diffusion_model.output_blocks.11.1.transformer_blocks.0.norm1.bias"
+
+
+def prediction_type(path: Path, shapes: dict[str, tuple[int, ...]], family: str, inpaint: bool) -> str:
+    """``v_prediction`` for an SD 2.x 768-v checkpoint, else ``epsilon``. The weights say it: a v model's last
+    output block's first norm bias is spread out (std > 0.09, ComfyUI's test); inpainting SD 2 models are epsilon."""
+    if family != "sd2" or inpaint or V_NORM_KEY not in shapes:
+        return "epsilon"
+    try:
+        if path.suffix.lower() == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as f:
+                bias = f.get_tensor(V_NORM_KEY)
+        else:
+            sd = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+            bias = (sd.get("state_dict", sd))[V_NORM_KEY]
+    except Exception:
+        return "epsilon"
+    return "v_prediction" if float(bias.float().std(unbiased=False)) > 0.09 else "epsilon"
 
 
 # ---------------------------------------------------------------- pipeline classes
@@ -345,7 +415,7 @@ def load_pipeline(options: ModelOptions, kind: str = "img2img") -> LoadedModel:
         pipe, family = _load_folder(path, kind, dtype)
         name = path.resolve().name
     elif path.is_file():
-        pipe, family = _load_single_file(path, kind, dtype, options.config)
+        pipe, family = _load_single_file(path, kind, dtype, options.config, options.loras)
         name = path.stem
     elif is_hub_id(model):
         pipe, family = _load_hub(model, kind, dtype)
@@ -365,7 +435,7 @@ def load_pipeline(options: ModelOptions, kind: str = "img2img") -> LoadedModel:
 
         pipe.vae = load_taesd(options.vae, family, dtype)
     elif options.vae:
-        pipe.vae = _load_vae(options.vae, dtype, options.config)
+        pipe.vae = _load_vae(options.vae, dtype, options.config, family)
 
     pipe.to(device)
     loaded = LoadedModel(pipe=pipe, device=device, dtype=dtype, name=name, family=family, inpaint_unet=inpaint_unet)
@@ -441,20 +511,52 @@ def _load_hub(repo: str, kind: str, dtype: torch.dtype):
     return pipe, family
 
 
-def _load_single_file(path: Path, kind: str, dtype: torch.dtype, config: str | None):
+def _config_for_weights(folder: Path, shapes: dict[str, tuple[int, ...]]) -> Path:
+    """``folder`` itself, or a copy of its configs (no weights) whose UNet ``in_channels`` is the checkpoint's:
+    an inpainting checkpoint (9 channels) loads with its base model's configs."""
+    import hashlib
+    import shutil
+
+    conv = shapes.get("model.diffusion_model.input_blocks.0.0.weight")
+    unet_cfg = folder / "unet" / "config.json"
+    if not conv or not unet_cfg.exists():
+        return folder
+    config = json.loads(unet_cfg.read_text())
+    if config.get("in_channels") == conv[1]:
+        return folder
+    from .tiny import tiny_cache_root
+
+    key = hashlib.sha256(f"{folder.resolve()}:{conv[1]}".encode()).hexdigest()[:16]
+    out = tiny_cache_root() / "derived-configs" / key
+    if not (out / "model_index.json").exists():
+        tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
+        shutil.copytree(folder, tmp, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("*.safetensors", "*.bin", "*.ckpt", "*.pt", "*.pth", "*.onnx", "*.msgpack"))
+        config["in_channels"] = conv[1]
+        (tmp / "unet" / "config.json").write_text(json.dumps(config, indent=2))
+        os.replace(tmp, out) if not out.exists() else shutil.rmtree(tmp)
+    return out
+
+
+def _load_single_file(path: Path, kind: str, dtype: torch.dtype, config: str | None, loras=()):
     if path.suffix.lower() not in SINGLE_FILE_SUFFIXES:
         raise ModelError(
             f"model file {path} is not a .safetensors or .ckpt checkpoint; pass one of those, or a diffusers folder"
         )
     shapes = read_checkpoint_shapes(path)
     family, inpaint = detect_family(shapes, path)
+    if inpaint and kind == "img2img":
+        raise ModelError(f"model {path.name} is an inpainting checkpoint (9-channel UNet), which img2img cannot use; "
+                         "give a mask (--mask FILE) to inpaint with it, or pick an ordinary checkpoint")
+    if loras:
+        check_loras_fit(family, loras, path.stem)
     cls = _pipeline_class(family, kind)
     kwargs = dict(dtype=dtype, **_extra_kwargs(family))
     if config:
         cfg = Path(config).expanduser()
         if not (cfg / "model_index.json").exists():
             raise ModelError(f"--model-config {config} is not a diffusers folder (no model_index.json); pass one of the same model family")
-        kwargs.update(config=str(cfg), local_files_only=True)
+        kwargs.update(config=str(_config_for_weights(cfg, shapes)), local_files_only=True)
     elif family == "tiny":
         from .tiny import ensure_tiny_folder
 
@@ -473,10 +575,22 @@ def _load_single_file(path: Path, kind: str, dtype: torch.dtype, config: str | N
                 f"pass --model-config DIR with a local diffusers folder of the same family, e.g. from `hf download {repo} --include '*.json' --include '*.txt' --local-dir DIR` on a machine with internet"
             ) from None
         raise ModelError(f"model file {path} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); it may be damaged: download it again") from exc
+    wanted = prediction_type(path, shapes, family, inpaint)
+    if family == "sd2" and pipe.scheduler.config.get("prediction_type") != wanted:
+        log.info("%s is an SD 2.x %s model: the sampler predicts %s", path.name, "768-v" if wanted == "v_prediction" else "epsilon", wanted)
+        pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type=wanted)
     return pipe, family
 
 
-def _load_vae(spec: str, dtype: torch.dtype, config: str | None):
+def _is_sd_vae(shapes: dict[str, tuple[int, ...]]) -> bool:
+    for prefix in ("", "first_stage_model.", "vae."):
+        conv = shapes.get(prefix + "decoder.conv_in.weight")
+        if conv is not None:
+            return tuple(conv) == (512, 4, 3, 3) and tuple(shapes.get(prefix + "encoder.conv_in.weight", ())) == (128, 3, 3, 3)
+    return False
+
+
+def _load_vae(spec: str, dtype: torch.dtype, config: str | None, family: str = "sd1"):
     from diffusers import AutoencoderKL, AutoencoderTiny
 
     path = Path(spec).expanduser()
@@ -497,10 +611,15 @@ def _load_vae(spec: str, dtype: torch.dtype, config: str | None):
             kwargs = dict(dtype=dtype)
             if config:
                 kwargs.update(config=str(Path(config).expanduser()), subfolder="vae", local_files_only=True)
+            elif _is_sd_vae(shapes):  # SD 1.x/2.x/XL VAEs share one architecture: the shipped config, no hub
+                kwargs.update(config=str(shipped_config("vae-sd15")), local_files_only=True)
             else:
                 kwargs.update(local_files_only=not hub_reachable())
             try:
-                return AutoencoderKL.from_single_file(str(path), **kwargs)
+                vae = AutoencoderKL.from_single_file(str(path), **kwargs)
+                if family == "sdxl" and not config:
+                    vae.register_to_config(scaling_factor=0.13025)  # SDXL's latent scale (same architecture)
+                return vae
             except Exception as exc:
                 if not config and _looks_like_network_error(exc):
                     raise ModelError(
@@ -534,6 +653,9 @@ def _apply_loras(loaded: LoadedModel, loras: list[tuple[str, float]]) -> None:
         if path.suffix.lower() == ".safetensors":
             read_checkpoint_shapes(path, f"LoRA file {file} is damaged or not a LoRA: it is truncated or not a "
                                          ".safetensors checkpoint; download it again, or check the path given to --lora")
+        if _is_lycoris(path):
+            _fuse_lycoris(loaded, path, float(weight))
+            continue
         adapter = f"lora{i}_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
         before = _adapter_names(pipe)
         try:
@@ -553,9 +675,75 @@ def _apply_loras(loaded: LoadedModel, loras: list[tuple[str, float]]) -> None:
             )
         names.append(adapter)
         weights.append(float(weight))
-    pipe.set_adapters(names, adapter_weights=weights)
-    pipe.fuse_lora(adapter_names=names, lora_scale=1.0)
+    if names:
+        pipe.set_adapters(names, adapter_weights=weights)
+        pipe.fuse_lora(adapter_names=names, lora_scale=1.0)
     loaded.loras = [(str(f), float(w)) for f, w in loras]
+
+
+def _is_lycoris(path: Path) -> bool:
+    if path.suffix.lower() != ".safetensors":
+        return False
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return any(".hada_" in k or ".lokr_" in k for k in f.keys())
+
+
+def kohya_modules(pipe) -> dict[str, torch.nn.Module]:
+    """kohya module name (``lora_unet_…`` / ``lora_te_…``, dots as underscores) → the pipeline's layer."""
+    out = {}
+    for prefix, model in (("lora_unet_", pipe.unet), ("lora_te_", pipe.text_encoder)):
+        for name, mod in model.named_modules():
+            if not isinstance(mod, (torch.nn.Linear, torch.nn.Conv2d)) or ".lora_" in name:
+                continue  # peft's own lora_A / lora_B layers
+            name = name.replace(".base_layer", "")  # a layer a LoRA already wraps
+            if prefix == "lora_te_" and not name.startswith("text_model."):
+                name = "text_model." + name
+            out[prefix + name.replace(".", "_")] = mod
+    return out
+
+
+def lycoris_delta(sd: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    """ΔW of one LyCORIS layer: LoHa (w1_a w1_b) ⊙ (w2_a w2_b) · alpha/rank; LoKr kron(w1, w2), a rank-split
+    factor scaled by alpha/rank."""
+    f = {k[len(name) + 1:]: v.float() for k, v in sd.items() if k.startswith(name + ".")}
+    if "hada_w1_a" in f:
+        if "hada_t1" in f:
+            raise ValueError("its LoHa layers use the Tucker (CP) form, which is not supported")
+        rank = f["hada_w1_b"].shape[0]
+        scale = float(f["alpha"]) / rank if "alpha" in f else 1.0
+        # in place: a full-size layer's ΔW is tens of MB, and each temporary costs as much as the product
+        return (f["hada_w1_a"] * scale @ f["hada_w1_b"]).mul_(f["hada_w2_a"] @ f["hada_w2_b"])
+    w1 = f["lokr_w1"] if "lokr_w1" in f else f["lokr_w1_a"] @ f["lokr_w1_b"]
+    if "lokr_t2" in f:
+        raise ValueError("its LoKr layers use the Tucker (CP) form, which is not supported")
+    w2 = f["lokr_w2"] if "lokr_w2" in f else f["lokr_w2_a"] @ f["lokr_w2_b"].flatten(1)
+    rank = f["lokr_w2_b"].shape[0] if "lokr_w2_b" in f else f["lokr_w1_b"].shape[0] if "lokr_w1_b" in f else None
+    scale = float(f["alpha"]) / rank if rank and "alpha" in f else 1.0
+    return torch.kron(w1 * scale, w2)
+
+
+@torch.no_grad()
+def _fuse_lycoris(loaded: LoadedModel, path: Path, weight: float) -> None:
+    """Add a LyCORIS (LoHa / LoKr) file's ΔW · weight into the layers it names (diffusers reads only LoRA)."""
+    from safetensors.torch import load_file
+
+    sd = load_file(str(path))
+    modules = kohya_modules(loaded.pipe)
+    names = sorted({k.rsplit(".", 1)[0] for k in sd if ".hada_" in k or ".lokr_" in k})
+    missing = [n for n in names if n not in modules]
+    if missing:
+        raise ModelError(f"LoRA {path.name} does not fit model {loaded.name} ({loaded.family}): {len(missing)} of its "
+                         f"{len(names)} layers are not in the model (e.g. {missing[0]}); use a LoRA trained for this model family")
+    for name in names:
+        w = modules[name].weight
+        try:
+            delta = lycoris_delta(sd, name)
+            w.add_(delta.reshape(w.shape).to(w.dtype, copy=False), alpha=weight)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"LoRA {path.name} could not be applied to {loaded.name}: {_first_line(exc)[:160]}; "
+                             "use a kohya LoRA, LoHa or LoKr file for this model") from None
 
 
 class _quiet_diffusers:

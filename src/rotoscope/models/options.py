@@ -47,6 +47,9 @@ class ModelOptions:
                                             show=_show_loras)
     embeddings: list[str] = option(factory=list, name="embedding", panel="Model", infotext="Embeddings",
                                    help="Textual-inversion embedding file; repeatable.")
+    models_dir: str | None = option(None, panel="Model",
+                                    help="Web-UI models folder (A1111 / ComfyUI layout): <lora:NAME:WEIGHT> in the prompt "
+                                    "loads NAME from its LoRA folder, as the web UI does.")
     device: str = option("auto", panel="Model", help="auto (cuda → mps → cpu) | cpu | cuda | cuda:N | mps.")
     dtype: str = option("auto", panel="Model", choices=DTYPES,
                         help="auto (fp16 on cuda, fp32 on cpu) | fp32 | fp16 | bf16 | half (fp16 on cuda, bf16 on a cpu "

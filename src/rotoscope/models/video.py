@@ -83,6 +83,12 @@ def load_motion_adapter(spec: str, dtype: torch.dtype = torch.float32):
             shapes = read_checkpoint_shapes(path)
             if not any("motion_modules" in k for k in shapes):
                 raise ModelError(f"{what} file {spec} has no motion modules; pass an AnimateDiff motion module (e.g. mm_sd_v15_v2.ckpt)")
+            pe = shapes.get("down_blocks.0.motion_modules.0.temporal_transformer.transformer_blocks.0.attention_blocks.0.pos_encoder.pe")
+            if any(k.startswith("mid_block.motion_modules.") for k in shapes) and pe and pe[1] == 32 and pe[-1] == 320:
+                from .loader import shipped_config  # mm_sd_v15_v2's config ships with the project: no hub needed
+
+                return MotionAdapter.from_single_file(str(path), config=str(shipped_config("motion-adapter-sd15-v2")),
+                                                      dtype=dtype, local_files_only=True)
             return MotionAdapter.from_single_file(str(path), dtype=dtype)
         if is_hub_id(spec):
             return _from_hub(MotionAdapter, what, spec, dtype, option="--motion-adapter DIR")

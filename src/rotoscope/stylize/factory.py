@@ -76,6 +76,17 @@ def cached_pipeline(model: ModelOptions, kind: str = "img2img"):
     return PIPELINES.get(_model_key(model, kind), lambda: load_pipeline(model, kind=kind))
 
 
+def _prompt_loras(model: ModelOptions, style: StyleOptions) -> tuple[ModelOptions, StyleOptions]:
+    """``<lora:NAME:W>`` in the prompt, as the web UI reads it: NAME from --models-dir joins the LoRAs and the
+    tag leaves the prompt the text encoder sees (the job's infotext keeps it)."""
+    if "<lora:" not in style.prompt and "<lyco:" not in style.prompt:
+        return model, style
+    from ..models.files import resolve_prompt_loras
+
+    prompt, loras = resolve_prompt_loras(style.prompt, model.models_dir)
+    return dataclasses.replace(model, loras=[*model.loras, *loras]), dataclasses.replace(style, prompt=prompt)
+
+
 def build_stylizer(model: ModelOptions, style: StyleOptions, mask: "MaskOptions | None" = None, *,
                    method: str = "gif2gif", video=None, control=None, cancel: threading.Event | None = None,
                    cache: bool = False) -> Stylizer:
@@ -87,6 +98,7 @@ def build_stylizer(model: ModelOptions, style: StyleOptions, mask: "MaskOptions 
     ``Cancelled`` within one denoising step (checked by the pipeline's step callback). ``cache``: take the
     pipeline (and ControlNet pipeline) from :data:`PIPELINES` (img2img / inpaint only).
     """
+    model, style = _prompt_loras(model, style)
     if control and (is_classic(model.model) or method in VIDEO_METHODS):
         from ..errors import OptionError
 

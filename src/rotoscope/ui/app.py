@@ -30,7 +30,7 @@ from .progress import GradioProgress
 from .workspace import JOB_COLUMNS, Workspace, check_job_name, looks_like_path
 
 # Options whose values name files or folders on the server (besides --from and the mask).
-PATH_OPTIONS = ("model", "vae", "lora", "embedding", "model_config", "control_image_dir", "control_model",
+PATH_OPTIONS = ("model", "vae", "lora", "embedding", "model_config", "models_dir", "control_image_dir", "control_model",
                 "motion_adapter", "video_model", "lcm_lora")
 LIST_OPTIONS = ("lora", "embedding", "control_image_dir", "control_model")
 

@@ -228,11 +228,10 @@ class Workspace:
         from .. import api
 
         choices = api.model_choices()
-        if self.models_dir and self.models_dir.is_dir():
-            for path in sorted(self.models_dir.iterdir()):
-                if path.is_dir() and (path / "model_index.json").exists():
-                    choices.append(str(path))
-                elif path.is_file() and path.suffix.lower() in MODEL_SUFFIXES:
+        if self.models_dir and self.models_dir.is_dir():  # A1111 / ComfyUI folders too (one scanner, api.model_files)
+            for f in api.model_files(self.models_dir, follow_links=False, compute_hashes=False):
+                path = Path(f.path)
+                if f.kind == "checkpoint" and (path.is_dir() or path.suffix.lower() in MODEL_SUFFIXES):
                     choices.append(str(path))
         return choices
 
