@@ -35,6 +35,23 @@ def test_tiny_animatediff_pipeline_fits_the_tiny_sd_unet(tiny_model_dir):
     assert loaded.family == "tiny"
 
 
+def test_the_motion_unet_holds_every_weight_of_the_sd_unet_and_the_adapter(tiny_model_dir):
+    """The motion UNet is built without initialising its weights (load_animatediff skips diffusers' random
+    init): each one must then come from the SD UNet or the adapter, none left as uninitialised memory."""
+    import torch
+
+    from rotoscope.models.loader import load_pipeline
+
+    loaded, _ = load_animatediff(ModelOptions(model="tiny", device="cpu"))
+    unet = load_pipeline(ModelOptions(model="tiny", device="cpu")).pipe.unet.state_dict()
+    motion = load_motion_adapter("tiny").state_dict()
+    built = loaded.pipe.unet.state_dict()
+    assert {k for k in built if "motion_modules" in k} == {k for k in motion if "motion_modules" in k} != set()
+    for name, value in built.items():
+        source = motion if "motion_modules" in name else unet
+        assert torch.equal(value, source[name]), name
+
+
 def test_tiny_svd_is_saved_and_loaded_from_its_folder(tiny_model_dir):
     from rotoscope.models.tiny_video import TINY_SVD_FRAMES, ensure_tiny_svd_folder
 

@@ -127,6 +127,7 @@ def load_animatediff(model: ModelOptions, adapter: str | None = None) -> tuple[L
     adapter fails in seconds.
     """
     from diffusers import AnimateDiffVideoToVideoPipeline
+    from diffusers.models.modeling_utils import no_init_weights
 
     name = motion_adapter_for(adapter, model.model)
     device = resolve_device(model.device)
@@ -141,7 +142,11 @@ def load_animatediff(model: ModelOptions, adapter: str | None = None) -> tuple[L
                          "(AnimateDiff motion adapters are trained for SD 1.5)")
     sd = base.pipe
     _check_fits(motion, sd.unet, name, base.name)
-    with _quiet():
+    # The pipeline builds a UNetMotionModel from the SD UNet (from_unet2d): it random-initialises all of
+    # its weights (1.3 B for SD 1.5, ~20 CPU-s) and then copies every one of them in from the UNet and
+    # the adapter, so the initialisation is skipped (tests/models/test_video_models.py checks that no
+    # weight is left uncopied).
+    with _quiet(), no_init_weights():
         pipe = AnimateDiffVideoToVideoPipeline(vae=sd.vae, text_encoder=sd.text_encoder, tokenizer=sd.tokenizer,
                                                unet=sd.unet, motion_adapter=motion, scheduler=sd.scheduler)
     pipe.to(base.device, base.dtype)
