@@ -25,6 +25,14 @@ both are scored (rotoscope.metrics.score_frames, DIS flow, every pair counted, t
 
 - warp error: mean over the clip; seam: the warp error of the pair across the restart; Δ: split − unsplit.
 - keyframes / ebsynth split into keys then spans without restarting anything: their Δ is 0 (frames byte-identical).
+
+``--driver``: where the driver's writes become the limit. The driver alone writes the job store: per frame it
+writes the PNG an actor made (infotext included) with the store's atomic write (fsync, rename, log line).
+Timed here on frames of the sample clip at 512x512 and 1024x576, against the baseline of the driver as it
+was (decode the actor's PNG, encode it again with the infotext, write), then a model of N GPUs: per-GPU frame rates published for a real model (StreamDiffusion's SD-Turbo
+1-step img2img ~94 fps on an RTX 4090; LCM-LoRA 4-step ~37 fps; SD 1.5 img2img at 20 steps x strength 0.3,
+6 steps, ~4 fps) with the measured Ray cost per frame added, capped by the driver's write rate: frames/s and
+clips per hour (a 3 s clip at 10 fps, 30 frames) for 1-64 GPUs.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -103,6 +113,63 @@ def split_quality(args, root: Path) -> None:
     print_json(data)
 
 
+#: per-GPU frame rates published for real models (see the module docstring), frames/s
+GPU_RATES = {"SD-Turbo 1 step (StreamDiffusion, RTX 4090)": 94.0, "LCM-LoRA 4 steps (RTX 4090)": 37.0,
+             "SD 1.5 img2img 6 steps (RTX 4090)": 4.0}
+CLIP_FRAMES = 30  # a 3 s clip at 10 fps
+
+
+def driver_limit(args, root: Path) -> None:
+    """Time the driver's per-frame write, then model frames/s and clips/hour against the number of GPUs."""
+    from PIL import Image
+
+    from rotoscope.executors.worker import _decode
+    from rotoscope.jobs.store import JobDir
+    from rotoscope.media.decode import iter_frames
+    from rotoscope.media.encode import png_bytes
+    from rotoscope.media.options import MediaOptions
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "cup.mp4"
+    source = [f.image for f in iter_frames(sample, MediaOptions(fps=10, max_frames=8))]
+    data: dict = {"bench": "scale-driver", "frames": args.frames}
+    rows = []
+    per_frame = {}
+    for size in ((512, 512), (1024, 576)):
+        frames = [np.asarray(Image.fromarray(f).resize(size)) for f in source]
+        sent = [png_bytes(f) for f in frames]  # what actors send
+        job = JobDir(root / f"driver-{size[0]}")
+        again, write = [], []
+        for i in range(args.frames):  # alternate the two, so load hits both alike
+            t = time.perf_counter()  # the baseline: the driver as it was, decoding and encoding the frame again
+            job.save_output(i, _decode(sent[i % len(sent)]), "infotext", 0.0)
+            again.append(time.perf_counter() - t)
+            t = time.perf_counter()  # the driver now: the actor's PNG written as it is
+            job.save_output_png(args.frames + i, sent[i % len(sent)], 0.0)
+            write.append(time.perf_counter() - t)
+        b, w = statistics.median(again), statistics.median(write)
+        per_frame[size] = w
+        rows.append([f"{size[0]}x{size[1]}", b * 1000, w * 1000, b / w, 1 / b, 1 / w])
+        data[f"write_ms_{size[0]}x{size[1]}"] = round(w * 1000, 2)
+        data[f"reencode_ms_{size[0]}x{size[1]}"] = round(b * 1000, 2)
+    print_table(["frame", "decode + encode + write ms (before)", "write the PNG ms (now)", "speedup",
+                 "max frames/s before", "max frames/s now"], rows)
+    limit = 1 / per_frame[(512, 512)]
+    overhead = args.ray_overhead_ms / 1000
+    model_rows, model = [], {}
+    for name, rate in GPU_RATES.items():
+        per_gpu = 1 / (1 / rate + overhead)  # a unit's Ray cost adds to each GPU's frame time
+        for gpus in (1, 2, 4, 8, 16, 32, 64):
+            fps = min(gpus * per_gpu, limit)
+            model_rows.append([name, gpus, fps, fps * 3600 / CLIP_FRAMES, "driver" if gpus * per_gpu > limit else "GPUs"])
+            model[f"{name} x{gpus}"] = round(fps, 1)
+    print(f"\nN GPUs at published rates, + {args.ray_overhead_ms:.1f} ms Ray cost a frame, capped by the driver's "
+          f"512x512 writes ({limit:.0f} frames/s); clips of {CLIP_FRAMES} frames")
+    print_table(["model", "GPUs", "frames/s", "clips/hour", "limit"], model_rows)
+    data["driver_limit_fps_512"] = round(limit, 1)
+    data["model_fps"] = model
+    print_json(data)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=24)
@@ -110,8 +177,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--split", action="store_true", help="measure what splitting changes (warp error), not throughput")
+    parser.add_argument("--driver", action="store_true", help="time the driver's writes and model N GPUs")
+    parser.add_argument("--ray-overhead-ms", type=float, default=5.0,
+                        help="Ray's cost a frame for --driver's model (this bench's throughput run measures it)")
     args = parser.parse_args()
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    if args.driver:
+        driver_limit(args, Path(tempfile.mkdtemp(prefix="bench-driver-")))
+        return
     if args.split:
         split_quality(args, Path(tempfile.mkdtemp(prefix="bench-split-")))
         return

@@ -13,7 +13,6 @@ started in its place; finished frames are never touched.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import threading
 import time
@@ -213,7 +212,7 @@ class _Run:
         return {"todo": [(i, self.timeline[i].time, self.timeline[i].duration) for i in unit.todo],
                 "sources": {i: job.source_path(i).read_bytes() for i in sorted(set(unit.todo) | set(unit.sources))},
                 "outputs": {i: job.output_path(i).read_bytes() for i in sorted(unit.reads)},
-                "cuts": self.cuts, "keys": self.keys, "kind": unit.kind}
+                "cuts": self.cuts, "keys": self.keys, "kind": unit.kind, "infotext": self.infotext}
 
     def _slot_for(self, unit, usable: list[_Slot]) -> _Slot | None:
         preferred = self.chain_slot.get(unit.chain) if unit.chain is not None else None
@@ -282,7 +281,10 @@ class _Run:
             if index in self.seen:  # a unit done twice (at-least-once): the first result stays, byte-identical
                 self.executor.stats["duplicates"] += 1
                 continue
-            self.job.save_output(index, _decode(data), self.infotext, seconds)
+            # the actor encoded the frame's final PNG (infotext included, the bytes a local run saves), so
+            # the driver only writes it: decoding and encoding again here capped a driver at ~26 frames/s
+            # at 512x512 (bench/scale.py --driver)
+            self.job.save_output_png(index, data, seconds)
             self.seen.add(index)
             self.written += 1
             self.per_worker[slot.name] += 1
@@ -314,13 +316,6 @@ def _spec(spec_json: str):
     from ..jobs.spec import JobSpec
 
     return JobSpec.from_json(spec_json)
-
-
-def _decode(data: bytes) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("RGBA" if image.mode in ("RGBA", "LA", "PA") else "RGB"))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -62,7 +62,7 @@ class FrameWorker:
         """Make one unit (executors/plan.py): [(index, PNG, seconds)]. ``unit``: ``todo`` [(index, time,
         duration)], ``sources`` {index: PNG} (its own frames and those it reads besides), ``outputs`` {index:
         PNG} (the finished frames it reads), ``cuts`` (the shots' first frames), ``keys`` (keyframe methods:
-        the job's keys and cuts), ``kind`` ("run" or "keys")."""
+        the job's keys and cuts), ``kind`` ("run" or "keys"), ``infotext`` (written into each PNG)."""
         from ..core.frames import Frame
         from ..jobs.spec import JobSpec
         from ..media.encode import png_bytes
@@ -95,7 +95,7 @@ class FrameWorker:
             made = ((f.index, f.image) for f in self.method.run(frames, context))
         for index, image in made:
             outputs[index] = image
-            done.append((index, png_bytes(image)))
+            done.append((index, png_bytes(image, unit.get("infotext"))))  # the file the driver writes as it is
         seconds = (time.perf_counter() - tick) / max(1, len(done))
         self.units += 1
         return [(index, data, seconds) for index, data in done]

@@ -34,7 +34,7 @@ from ..core.frames import Frame
 from ..errors import JobError
 from ..media.atomic import sweep_temps, write_bytes_atomic
 from ..media.decode import iter_frames
-from ..media.encode import save_png
+from ..media.encode import png_bytes, save_png
 from ..notices import notice
 from .spec import JobSpec
 
@@ -174,8 +174,12 @@ class JobDir:
         return _read_png(path) if path.exists() else None
 
     def save_output(self, index: int, image: np.ndarray, infotext: str | None, seconds: float) -> None:
+        self.save_output_png(index, png_bytes(image, infotext), seconds)
+
+    def save_output_png(self, index: int, data: bytes, seconds: float) -> None:
+        """A finished frame as its PNG file's bytes (written atomically), then its line in the log."""
         self.frames_dir.mkdir(parents=True, exist_ok=True)
-        save_png(self.output_path(index), image, infotext)
+        write_bytes_atomic(self.output_path(index), data)
         line = json.dumps({"frame": index, "seconds": round(seconds, 4), "at": time.time()}).encode() + b"\n"
         with open(self.log_path, "ab+") as log:
             if log.seek(0, os.SEEK_END) and (log.seek(-1, os.SEEK_END), log.read(1))[1] != b"\n":
