@@ -285,7 +285,8 @@ def time_rows(rows, frames, warmup: int, log):
 
 
 def micro(models, size, log, repeats=3):
-    """Per-UNet-step and VAE timings of single pieces (bf16 UNet, one latent), alternating, min of repeats."""
+    """Per-UNet-step and VAE timings of single pieces (the half-precision UNet, fp32 without bf16 units; one
+    latent), alternating, min of repeats."""
     import torch
     from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
 
@@ -333,16 +334,17 @@ def micro(models, size, log, repeats=3):
         finally:
             torch.set_num_threads(n)
 
+    d = "bf16" if half == torch.bfloat16 else "fp32"  # "half" is fp32 on a CPU without bf16 units (cpu_has_bf16)
     tests = {
-        "UNet step, bf16 (sdpa, NCHW)": step,
-        "UNet step, bf16 + channels-last": with_layout,
-        "UNet step, bf16, classic attention": classic,
-        "UNet step, bf16, 1 thread": one_thread,
-        "UNet step, bf16, step-cache shallow step": shallow,
-        "VAE encode, bf16": lambda: vae.encode(img),
-        "VAE decode, bf16": lambda: vae.decode(x),
-        "TAESD encode, bf16": lambda: taesd.encode(img),
-        "TAESD decode, bf16": lambda: taesd.decode(x),
+        f"UNet step, {d} (sdpa, NCHW)": step,
+        f"UNet step, {d} + channels-last": with_layout,
+        f"UNet step, {d}, classic attention": classic,
+        f"UNet step, {d}, 1 thread": one_thread,
+        f"UNet step, {d}, step-cache shallow step": shallow,
+        f"VAE encode, {d}": lambda: vae.encode(img),
+        f"VAE decode, {d}": lambda: vae.decode(x),
+        f"TAESD encode, {d}": lambda: taesd.encode(img),
+        f"TAESD decode, {d}": lambda: taesd.decode(x),
     }
     results = {k: [] for k in tests}
     with torch.inference_mode():
