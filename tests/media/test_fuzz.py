@@ -77,6 +77,14 @@ def damage(data: bytes, cut: float, flips: list[tuple[float, int]]) -> bytes:
     return bytes(out)
 
 
+def damaged_source(folder: Path, originals, case) -> Path:
+    """The hypothesis case written into ``folder`` as ``in.EXT``."""
+    kind, cut, flips = case
+    source = folder / f"in{kind}"
+    source.write_bytes(damage(originals[kind], cut, flips))
+    return source
+
+
 def listing(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
@@ -84,11 +92,9 @@ def listing(folder: Path) -> list[str]:
 @FUZZ
 @given(case=damaged())
 def test_probe_and_convert_work_or_say_why(originals, case):
-    kind, cut, flips = case
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        source = folder / f"in{kind}"
-        source.write_bytes(damage(originals[kind], cut, flips))
+        source = damaged_source(folder, originals, case)
         out = folder / "out" / "clip.gif"
         try:
             api.probe(source)
@@ -107,11 +113,9 @@ def test_probe_and_convert_work_or_say_why(originals, case):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=damaged())
 def test_cli_convert_exits_0_or_2_without_a_traceback(originals, case):
-    kind, cut, flips = case
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        source = folder / f"in{kind}"
-        source.write_bytes(damage(originals[kind], cut, flips))
+        source = damaged_source(folder, originals, case)
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
         done = subprocess.run([sys.executable, "-m", "rotoscope", "convert", str(source), "--width", "32", "-o",
                                str(folder / "out.gif")], capture_output=True, text=True, env=env, timeout=120)

@@ -50,21 +50,20 @@ def _ray():
 def _environment(values: dict[str, str | None]) -> Iterator[None]:
     """Set (or, for None, unset) environment variables for the block (Ray's processes inherit them)."""
     saved = {k: os.environ.get(k) for k in values}
+    _set_environment(values)
+    try:
+        yield
+    finally:
+        _set_environment(saved)
+
+
+def _set_environment(values: dict[str, str | None]) -> None:
     for key, value in values.items():
         if value is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
     _reload_auth()
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        _reload_auth()
 
 
 def _reload_auth() -> None:

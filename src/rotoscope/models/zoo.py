@@ -192,16 +192,27 @@ def attention_only(targets: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, 
 
 def loha(targets: dict[str, tuple[int, ...]], seed: int = SEED + 2) -> dict[str, torch.Tensor]:
     """A LyCORIS LoHa: ΔW = (w1_a @ w1_b) ⊙ (w2_a @ w2_b) · alpha / rank (linear layers only here)."""
+    def factors(out_f: int, in_f: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        tensors = {}
+        for w in ("w1", "w2"):
+            tensors[f"hada_{w}_a"] = torch.randn(out_f, LORA_RANK, generator=gen) * 0.1
+            tensors[f"hada_{w}_b"] = torch.randn(LORA_RANK, in_f, generator=gen) / math.sqrt(in_f)
+        return tensors
+
+    return _lycoris(targets, seed, factors, LORA_ALPHA)
+
+
+def _lycoris(targets: dict[str, tuple[int, ...]], seed: int, factors, alpha: float) -> dict[str, torch.Tensor]:
+    """A LyCORIS file over the linear layers of ``targets``: ``factors(out, in, gen)`` names each layer's tensors,
+    saved fp16 with ``NAME.alpha`` (as LyCORIS saves them)."""
     gen = torch.Generator().manual_seed(seed)
     sd = {}
     for name, shape in targets.items():
         if len(shape) != 2:
             continue
-        out_f, in_f = shape
-        for w in ("w1", "w2"):
-            sd[f"{name}.hada_{w}_a"] = (torch.randn(out_f, LORA_RANK, generator=gen) * 0.1).half()
-            sd[f"{name}.hada_{w}_b"] = (torch.randn(LORA_RANK, in_f, generator=gen) / math.sqrt(in_f)).half()
-        sd[f"{name}.alpha"] = torch.tensor(LORA_ALPHA).half()
+        for key, tensor in factors(*shape, gen).items():
+            sd[f"{name}.{key}"] = tensor.half()
+        sd[f"{name}.alpha"] = torch.tensor(alpha).half()
     return sd
 
 
@@ -213,16 +224,12 @@ def _factor(n: int, factor: int = 8) -> tuple[int, int]:
 
 def lokr(targets: dict[str, tuple[int, ...]], seed: int = SEED + 3) -> dict[str, torch.Tensor]:
     """A LyCORIS LoKr with full factors: ΔW = kron(lokr_w1, lokr_w2) (no alpha scaling when neither is decomposed)."""
-    gen = torch.Generator().manual_seed(seed)
-    sd = {}
-    for name, shape in targets.items():
-        if len(shape) != 2:
-            continue
-        (o1, o2), (i1, i2) = _factor(shape[0]), _factor(shape[1])
-        sd[f"{name}.lokr_w1"] = (torch.randn(o1, i1, generator=gen) * 0.1).half()
-        sd[f"{name}.lokr_w2"] = (torch.randn(o2, i2, generator=gen) / math.sqrt(i2 * i1)).half()
-        sd[f"{name}.alpha"] = torch.tensor(float(LORA_RANK)).half()
-    return sd
+    def factors(out_f: int, in_f: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        (o1, o2), (i1, i2) = _factor(out_f), _factor(in_f)
+        return {"lokr_w1": torch.randn(o1, i1, generator=gen) * 0.1,
+                "lokr_w2": torch.randn(o2, i2, generator=gen) / math.sqrt(i2 * i1)}
+
+    return _lycoris(targets, seed, factors, float(LORA_RANK))
 
 
 def sdxl_lora_targets() -> dict[str, tuple[int, ...]]:
@@ -296,17 +303,7 @@ def sdxl_shapes() -> dict[str, tuple[int, ...]]:
     shapes = {k: tuple(v.shape) for k, v in unet_to_ldm(unet, sdxl_unet_config()).items()}
     shapes.update({k: tuple(v.shape) for k, v in vae_to_ldm(vae, sd15_vae_config()).items()})
     shapes.update({k: tuple(v.shape) for k, v in _text_encoder_ldm(te, "conditioner.embedders.0.transformer.").items()})
-    g, p = 1280, "conditioner.embedders.1.model."
-    shapes.update({p + "token_embedding.weight": (49408, g), p + "positional_embedding": (77, g),
-                   p + "ln_final.weight": (g,), p + "ln_final.bias": (g,), p + "text_projection": (g, g),
-                   p + "logit_scale": ()})
-    for i in range(32):
-        b = f"{p}transformer.resblocks.{i}."
-        shapes.update({b + "ln_1.weight": (g,), b + "ln_1.bias": (g,), b + "ln_2.weight": (g,), b + "ln_2.bias": (g,),
-                       b + "attn.in_proj_weight": (3 * g, g), b + "attn.in_proj_bias": (3 * g,),
-                       b + "attn.out_proj.weight": (g, g), b + "attn.out_proj.bias": (g,),
-                       b + "mlp.c_fc.weight": (4 * g, g), b + "mlp.c_fc.bias": (4 * g,),
-                       b + "mlp.c_proj.weight": (g, 4 * g), b + "mlp.c_proj.bias": (g,)})
+    shapes.update(_open_clip_shapes("conditioner.embedders.1.model.", width=1280, layers=32))  # OpenCLIP bigG
     return shapes
 
 
