@@ -28,7 +28,6 @@ import torch
 from ..errors import ModelError
 from ..notices import notice
 
-from .options import ENGINES  # noqa: F401  (torch | openvino | auto)
 MATRIX_FLAGS = ("amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni")
 
 
@@ -51,7 +50,11 @@ def matrix_units() -> list[str]:
 
 
 def has_bf16_matrix_units() -> bool:
-    return bool({"amx_bf16", "avx512_bf16"} & set(matrix_units()))
+    """Whether bf16 runs natively here: the test ``--dtype half`` makes (oneDNN's own, models/speed.py), so
+    OpenVINO's precision and torch's half dtype never disagree."""
+    from .speed import cpu_has_bf16
+
+    return cpu_has_bf16()
 
 
 def openvino_installed() -> bool:
