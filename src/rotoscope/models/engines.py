@@ -49,11 +49,17 @@ def matrix_units() -> list[str]:
     return [f for f in MATRIX_FLAGS if f in flags]
 
 
-def has_bf16_matrix_units() -> bool:
-    """Whether bf16 runs natively here: the test ``--dtype half`` makes (oneDNN's own, models/speed.py), so
-    OpenVINO's precision and torch's half dtype never disagree."""
-    from .speed import cpu_has_bf16
+def cpu_has_bf16() -> bool:
+    """True when oneDNN runs bf16 natively here (AVX512-BF16 or AMX); without it bf16 is slower than fp32."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:  # an unusual torch build
+        return False
 
+
+def has_bf16_matrix_units() -> bool:
+    """Whether bf16 runs natively here: the same test as ``--dtype half`` (models/speed.py), so OpenVINO's
+    precision and torch's half dtype never disagree."""
     return cpu_has_bf16()
 
 

@@ -31,6 +31,7 @@ import torch
 
 from ..errors import ModelError, OptionError
 from ..notices import notice
+from .engines import cpu_has_bf16  # one bf16 test for --dtype half and the engines
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,6 @@ ATTENTIONS = ("sdpa", "classic")
 
 
 # ---------------------------------------------------------------- precision, threads
-
-
-def cpu_has_bf16() -> bool:
-    """True when oneDNN runs bf16 natively here (AVX512-BF16 or AMX); without it bf16 is slower than fp32."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except Exception:  # an unusual torch build
-        return False
 
 
 def resolve_half(device: torch.device) -> torch.dtype:
