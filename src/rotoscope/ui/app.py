@@ -12,6 +12,7 @@ import functools
 import inspect
 import io
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -343,6 +344,9 @@ def build_app(ws: Workspace) -> gr.Blocks:
                         run_btn = gr.Button("Run", variant="primary", elem_id="run-button")
                         cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel-button")
                         show_btn = gr.Button("Show job settings", elem_id="show-spec")
+                    # The cancel reply has its own line: it and the run's result race back over two
+                    # connections, and the reply must never overwrite the run's final status.
+                    cancel_note = gr.Markdown(elem_id="cancel-note")
                     status = gr.Markdown(elem_id="run-status")
                     spec_json = gr.Textbox(label="job settings (job.json), as the CLI and the Python API build them",
                                            lines=12, max_lines=40, interactive=False, visible=False, buttons=["copy"],
@@ -370,6 +374,7 @@ def build_app(ws: Workspace) -> gr.Blocks:
                         resume_btn = gr.Button("Resume", variant="primary", elem_id="jobs-resume")
                         redo_btn = gr.Button("Redo frames", elem_id="jobs-redo")
                         jobs_cancel = gr.Button("Cancel", variant="stop", elem_id="jobs-cancel")
+                    jobs_cancel_note = gr.Markdown(elem_id="jobs-cancel-note")
                     jobs_status = gr.Markdown(elem_id="jobs-status")
                     jobs_gif = gr.Image(label="output", type="filepath", interactive=False, buttons=["download", "fullscreen"], elem_id="jobs-gif")
 
@@ -474,10 +479,12 @@ def build_app(ws: Workspace) -> gr.Blocks:
 
         def on_cancel(request: gr.Request):
             n = ui.runs.cancel(f"session:{request.session_hash}") if request else 0
-            return "cancelling: the frame in progress finishes, then the run stops (finished frames are kept)." if n else "nothing is running."
+            asked = time.strftime("%H:%M:%S")
+            return (f"cancel asked at {asked}: the frame in progress finishes, then the run stops (finished frames are kept)."
+                    if n else f"{asked}: nothing is running.")
 
-        cancel_btn.click(on_cancel, None, status, queue=False, **QUIET)
-        jobs_cancel.click(on_cancel, None, jobs_status, queue=False, **QUIET)
+        cancel_btn.click(on_cancel, None, cancel_note, queue=False, **QUIET)
+        jobs_cancel.click(on_cancel, None, jobs_cancel_note, queue=False, **QUIET)
 
         # jobs tab
         demo.load(ui.jobs_table, None, table, queue=False, **QUIET)
