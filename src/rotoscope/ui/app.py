@@ -409,12 +409,20 @@ def build_app(ws: Workspace) -> gr.Blocks:
 
         @user_errors
         def on_media(data):
+            # A settings change made before the upload (or while it converts) carries no source: it changes
+            # nothing, so its late answer cannot blank the preview the upload's own conversion just showed.
+            if not data[source]:
+                return gr.update(), gr.update(), gr.update()
             path, info, count = ui.convert_preview(data[source], settings.given(data, clip_names))
             return path, info, gr.update(maximum=max(count - 1, 1), value=0)
 
+        def on_source(data):
+            """After an upload: its conversion, or, when the upload was removed, an empty preview."""
+            return on_media(data) if data[source] else (None, "", gr.update(maximum=1, value=0))
+
         clip_outputs = [clip_preview, clip_info, frame]
         upload.change(on_upload, [upload], [source, facts], **QUIET).then(
-            on_media, settings.inputs(clip_names) | {source}, clip_outputs, **QUIET)
+            on_source, settings.inputs(clip_names) | {source}, clip_outputs, **QUIET)
         triggers = [t for n in clip_names for t in ((settings[n].submit, settings[n].blur)
                                                     if isinstance(settings[n], gr.Textbox) else (settings[n].change,))]
         gr.on(triggers, on_media, settings.inputs(clip_names) | {source}, clip_outputs, trigger_mode="always_last", **QUIET)
