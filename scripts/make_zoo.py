@@ -13,7 +13,8 @@ from rotoscope.models import zoo
 def main(names: list[str]) -> None:
     times = {}
     start = time.perf_counter()
-    zoo.ensure_config_dir()
+    for family in ("sd15", "sd21"):
+        zoo.ensure_config_dir(family)
     for name in names or zoo.FILES:
         t = time.perf_counter()
         path = zoo.ensure(name)

@@ -39,6 +39,7 @@ ONE_FRAME = ["--max-frames", "1", "--width", "64", "--steps", "2", "--strength",
 def zoo() -> dict[str, Path]:
     files = zoo_module.ensure_all()
     files["config"] = zoo_module.ensure_config_dir()
+    files["config-sd21"] = zoo_module.ensure_config_dir("sd21")
     return files
 
 
@@ -211,6 +212,19 @@ def test_motion_module_ckpt_runs_animatediff(zoo, tmp_path):
     assert result.exit_code == 0, result.output
     with Image.open(tmp_path / "ad.gif") as gif:
         assert (gif.n_frames, gif.size) == (2, (64, 48))
+
+
+def test_sd21_v_file_runs_a_frame_with_v_prediction(zoo, tmp_path):
+    """The SD 2.1-v file through --model, with SD 2.1's configs offline (--model-config): the config folder's
+    scheduler says epsilon, the loader reads v-prediction from the weights and sets it, and a frame comes out
+    (the UNet's weights are zeros but for one bias, so the frame's look is not the point)."""
+    result = invoke("run", SAMPLE, "-p", "ink", "--model", zoo["sd21-v-sparse.safetensors"], "--model-config",
+                    zoo["config-sd21"], *ONE_FRAME, "--job", tmp_path / "job", "-o", tmp_path / "v.gif")
+    assert result.exit_code == 0, result.output
+    assert "sd21-v-sparse.safetensors is an SD 2.x 768-v model: the sampler predicts v_prediction" in result.output
+    assert json.loads((zoo["config-sd21"] / "scheduler" / "scheduler_config.json").read_text())["prediction_type"] == "epsilon"
+    with Image.open(tmp_path / "v.gif") as gif:
+        assert (gif.n_frames, gif.size) == (1, (64, 48))
 
 
 # ---------------------------------------------------------------- near misses: one line each, before any model loads

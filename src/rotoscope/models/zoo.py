@@ -307,15 +307,35 @@ def sdxl_shapes() -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def sd21_unet_config() -> dict:
+    """SD 2.1-v's UNet: SD 1.5's blocks reading 1024-wide text through linear projections, 768 px (96 latent)."""
+    from .fullsize import sd15_unet_config
+
+    return sd15_unet_config() | dict(cross_attention_dim=1024, attention_head_dim=(5, 10, 20, 20),
+                                     use_linear_projection=True, sample_size=96)
+
+
+def open_clip_h_config():
+    """OpenCLIP ViT-H's text tower as transformers' CLIPTextModel holds it for SD 2.x: 23 of its 24 blocks (SD 2
+    reads the penultimate layer, so diffusers' converter drops the last), GELU, 1024 wide."""
+    from transformers import CLIPTextConfig
+
+    from .fullsize import clip_l_config
+
+    return CLIPTextConfig(**(clip_l_config().to_dict() | dict(
+        hidden_size=1024, intermediate_size=4096, num_hidden_layers=23, num_attention_heads=16, hidden_act="gelu",
+        projection_dim=512)))
+
+
 def sd21_shapes() -> dict[str, tuple[int, ...]]:
     """Key → shape of an SD 2.1 (768-v) single file: a UNet reading 1024-wide text with linear projections, and
     OpenCLIP ViT-H's text tower under ``cond_stage_model.model.`` (24 blocks, as the original files keep them)."""
     from diffusers import AutoencoderKL, UNet2DConditionModel
 
-    from .fullsize import sd15_unet_config, sd15_vae_config
+    from .fullsize import sd15_vae_config
     from .ldm import unet_to_ldm, vae_to_ldm
 
-    config = sd15_unet_config() | dict(cross_attention_dim=1024, attention_head_dim=(5, 10, 20, 20), use_linear_projection=True)
+    config = sd21_unet_config()
     shapes = {k: tuple(v.shape) for k, v in unet_to_ldm(_meta(UNet2DConditionModel, **config).state_dict(), config).items()}
     vae = _meta(AutoencoderKL, **sd15_vae_config()).state_dict()
     shapes.update({k: tuple(v.shape) for k, v in vae_to_ldm(vae, sd15_vae_config()).items()})
@@ -430,10 +450,10 @@ def _vae_file() -> dict:
     return vae_to_ldm(vae, sd15_vae_config(), prefix="")
 
 
-def ensure_config_dir() -> Path:
-    """A diffusers folder of SD 1.5's configs (no weights) with the project's byte tokenizer: what
-    ``--model-config`` takes for the zoo's checkpoints offline."""
-    folder = zoo_root() / "config-sd15"
+def ensure_config_dir(family: str = "sd15") -> Path:
+    """A diffusers folder of SD 1.5's (``sd15``) or SD 2.1-v's (``sd21``) configs, no weights, with the project's
+    byte tokenizer: what ``--model-config`` takes for the zoo's checkpoints offline."""
+    folder = zoo_root() / f"config-{family}"
     if (folder / "model_index.json").exists():
         return folder
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
@@ -442,11 +462,13 @@ def ensure_config_dir() -> Path:
     from .tiny import tiny_scheduler_config
     from .tokenizer import build_byte_tokenizer
 
-    tmp = folder.with_name(f".config-sd15.{os.getpid()}.tmp")
+    unet, text = {"sd15": (sd15_unet_config, clip_l_config), "sd21": (sd21_unet_config, open_clip_h_config)}[family]
+    tmp = folder.with_name(f".config-{family}.{os.getpid()}.tmp")
     tmp.mkdir(parents=True, exist_ok=True)
-    _meta(UNet2DConditionModel, **sd15_unet_config()).save_config(tmp / "unet")
+    _meta(UNet2DConditionModel, **unet()).save_config(tmp / "unet")
     _meta(AutoencoderKL, **sd15_vae_config()).save_config(tmp / "vae")
-    clip_l_config().save_pretrained(tmp / "text_encoder")
+    text().save_pretrained(tmp / "text_encoder")
+    # epsilon, as a folder of the wrong prediction type would be: the loader sets v from the weights
     DDIMScheduler(**tiny_scheduler_config()).save_config(tmp / "scheduler")
     build_byte_tokenizer().save_pretrained(tmp / "tokenizer")
     (tmp / "model_index.json").write_text(json.dumps({
