@@ -154,6 +154,20 @@ def test_a_client_without_the_token_is_refused(cluster, home):
     # (with the token a client is let in: the driver-kill test's CLI joins this cluster with --ray-token)
 
 
+def test_rotoscope_without_the_token_says_to_pass_it(cluster, clip, tmp_path, home):
+    """rotoscope's own join, no token: one line naming --ray-token, after its 5 tries (Ray's own wait is 20 s),
+    and nothing written."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env.update(HOME=str(home), PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}")
+    args = [sys.executable, "-m", "rotoscope.cli", "run", str(clip), "--job", str(tmp_path / "job"),
+            "-o", str(tmp_path / "out.gif"), "--ray", cluster.address, *[x for k, v in LOOK.items() for x in (f"--{k}", str(v))]]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode != 0, done.stdout[-1000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"the Ray cluster at {cluster.address} refused us" in errors[0] and "--ray-token" in errors[0], done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and not (tmp_path / "out.gif").exists()
+
+
 def _descendants(roots: set[int]) -> set[int]:
     parents = {}
     for entry in Path("/proc").iterdir():

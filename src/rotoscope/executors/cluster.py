@@ -23,6 +23,7 @@ from ..notices import notice
 from . import ExecutorError, Where
 
 LOCALHOST = "127.0.0.1"
+TOKENLESS_TRIES = 5  # connection attempts (a second apart) when joining a cluster without a token
 
 
 @dataclass
@@ -140,6 +141,11 @@ def join(address: str, token: str | None) -> Iterator[Cluster]:
     here = address.rsplit(":", 1)[0].strip("[]") in ("127.0.0.1", "localhost", "::1")
     if here:
         env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    if not token:
+        # A cluster with token auth refuses a tokenless client like an unreachable GCS, which Ray retries a
+        # second apart for 20 s (for a head that is restarting): without a token, 5 tries are the answer.
+        # An operator's own setting of the variable wins.
+        env["RAY_gcs_server_port_wait_time_s"] = os.environ.get("RAY_gcs_server_port_wait_time_s", str(TOKENLESS_TRIES))
     with _environment(env), (_single_machine(ray) if here else nullcontext()):
         try:
             ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
