@@ -32,6 +32,7 @@ from rotoscope.models.options import ModelOptions
 from rotoscope.progress import Cancelled
 from rotoscope.stylize.factory import build_stylizer
 from rotoscope.stylize.options import StyleOptions
+from tests.frames import frame_digests as digests
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "cup.mp4"
 FAST = dict(steps=4, strength=0.5)  # 2 denoising steps
@@ -135,8 +136,6 @@ def job_spec(tmp_path: Path, name: str, model="classic:watercolor", techniques=(
                    consistency=ConsistencyOptions(techniques=list(techniques), **knobs))
 
 
-def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.png"))}
 
 
 def pixel_digests(folder: Path) -> dict[str, str]:

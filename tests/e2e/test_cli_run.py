@@ -7,7 +7,6 @@ mid-run). Real PyAV decode/encode, the real job store and a real diffusers pipel
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -27,6 +26,7 @@ from rotoscope.cli import app
 from rotoscope.jobs.infotext import parse_infotext
 from rotoscope.jobs.preview import LABEL_HEIGHT
 from tests.clips import gif_frames
+from tests.frames import frame_digests as digests
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "cup.mp4"
@@ -66,8 +66,6 @@ def job_spec(job: Path) -> dict:
     return json.loads((job / "job.json").read_text())["spec"]
 
 
-def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.png"))}
 
 
 def check_infotext(text: str | bytes, seed: int = 3, prompt: str = "a cup") -> None:

@@ -34,7 +34,7 @@ def kill_when(proc: subprocess.Popen, condition: Callable[[], object], what: str
 def frame_files(folder: Path) -> dict[str, tuple[str, int, int]]:
     """Each frame file's (digest, inode, mtime): 'untouched' means all three unchanged."""
     return {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_ino, p.stat().st_mtime_ns)
-            for p in folder.glob("*.png")}
+            for p in folder.glob("[0-9]*.png")}
 
 
 class OnFirstWrite:

@@ -8,7 +8,6 @@ kill by pid, the driver subprocess we start, and the cluster (ray.shutdown at th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,7 @@ from rotoscope.jobs.runner import run_job
 from rotoscope.media.atomic import is_temp_name
 from tests import clips
 from tests.executors.faults import OnFirstWrite, frame_files, kill_when, wait_for
+from tests.frames import frame_digests as digests
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMES = 8
@@ -76,8 +76,6 @@ def local_frames(clip, tmp_path_factory):
     return digests(job / "frames")
 
 
-def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("[0-9]*.png"))}
 
 
 def logged(job: Path) -> Counter:

@@ -56,7 +56,9 @@ def digest(path: Path) -> str:
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.name: digest(p) for p in sorted(Path(folder).glob("*.png"))}
+    """The finished frames' digests: a writer's hidden temp (``.00019.part.png``, left by a SIGKILL mid-write)
+    is not a frame; the rerun removes it."""
+    return {p.name: digest(p) for p in sorted(Path(folder).glob("[0-9]*.png"))}
 
 
 def temps(root: Path) -> list[str]:

@@ -3,7 +3,6 @@ frames reproducibly, keeps every output in step, and does not trust a frame file
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -16,6 +15,7 @@ import rotoscope.api as api
 from rotoscope.errors import JobError, OutputError
 from rotoscope.jobs.store import JobDir
 from tests import clips
+from tests.frames import frame_digests as digests
 
 LOOK = {"model": "classic:cartoon", "seed": 4}
 
@@ -26,8 +26,6 @@ def clip8(tmp_path_factory) -> Path:
     return clips.moving_box_clip(tmp_path_factory.mktemp("safety") / "box8.mp4", frames=8, size=(64, 48))
 
 
-def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.png"))}
 
 
 def tree(folder: Path) -> list[str]:

@@ -1,6 +1,5 @@
 """The job store: resume after SIGKILL, --frames redo, settings checks, output protection."""
 
-import hashlib
 import json
 import os
 import signal
@@ -21,6 +20,7 @@ from rotoscope.jobs.store import JobDir
 from rotoscope.media.options import MediaOptions, OutputOptions
 from rotoscope.models.options import ModelOptions
 from rotoscope.stylize.options import StyleOptions
+from tests.frames import frame_digests as digests
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "cup.mp4"
 
@@ -35,8 +35,6 @@ def spec_for(tmp_path: Path, **style) -> JobSpec:
     )
 
 
-def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.png"))}
 
 
 def test_second_run_resumes_everything(tmp_path):
@@ -62,7 +60,7 @@ def test_sigkill_then_rerun_recomputes_no_finished_frame(tmp_path):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished = sorted((job / "frames").glob("*.png"))
+    finished = sorted((job / "frames").glob("[0-9]*.png"))
     assert 5 <= len(finished) < 40, "the run should have been killed midway"
     assert not (tmp_path / "out.gif").exists()
     before = digests(job / "frames")
