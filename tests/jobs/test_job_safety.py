@@ -141,6 +141,24 @@ def test_an_output_check_that_fails_creates_nothing(clip8, tmp_path):
     assert mine.read_bytes() == b"mine"
 
 
+def test_a_missing_source_fails_before_a_job_folder_or_a_model(clip8, tmp_path):
+    """The source is checked first: no job folder, no model load (the default model is a hub id this machine
+    cannot reach, whose error would otherwise come first) — and a job whose source frames are stored resumes
+    with the source gone."""
+    from rotoscope.errors import InputError
+
+    for missing, says in ((tmp_path / "nope.mp4", "does not exist"), (tmp_path, "holds no images")):
+        with pytest.raises(InputError, match=says):
+            api.stylize(missing, tmp_path / "out.gif", job_dir=tmp_path / "job", prompt="x")
+    assert list(tmp_path.iterdir()) == []
+    moved = tmp_path / "clip.mp4"
+    shutil.copy(clip8, moved)
+    api.stylize(moved, tmp_path / "out.gif", job_dir=tmp_path / "job", **LOOK)
+    moved.unlink()
+    again = api.stylize(moved, tmp_path / "out.gif", job_dir=tmp_path / "job", **LOOK)
+    assert again.frames_computed == 0 and again.frames_resumed == again.frames_total
+
+
 def test_a_redo_checks_its_outputs_before_touching_a_frame(clip8, tmp_path):
     job = tmp_path / "job"
     api.stylize(clip8, tmp_path / "out.gif", job_dir=job, **LOOK)

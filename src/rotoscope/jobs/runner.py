@@ -25,6 +25,7 @@ from ..media.convert import audio_span
 from ..media.encode import Outputs, open_writer
 from ..media.fit import fit_gif
 from ..media.options import OutputOptions, output_format
+from ..media.sources import check_source
 from ..methods import get_method
 from ..methods.base import MethodContext
 from ..methods.catalog import Capabilities, Prepares, Redo, Sources, Timeline, capabilities
@@ -137,6 +138,8 @@ def run_job(spec: JobSpec, *, job_dir: Path | None = None, frames: str | None = 
     job = JobDir(job_dir or default_job_dir(spec))
     # Every check before any work: a run that fails one creates nothing and prints nothing but its error.
     check_job_folder(job.path, spec.source)
+    if spec.source and job.timeline() is None:  # a job with its source frames stored resumes without the source
+        check_source(spec.source)
     targets = _targets(job, spec, redo=frames is not None or overwrite)
     check_outputs([p for p, _ in targets], source=spec.source, owned=[_key(p) for p, o in targets if o.overwrite],
                   prepare=False)

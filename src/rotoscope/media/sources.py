@@ -53,6 +53,13 @@ def image_sequence(source: str | Path) -> list[Path] | None:
     return None
 
 
+def check_source(source: str | Path) -> None:
+    """The decoder's own first checks (images found, or a readable non-empty regular file), for callers that
+    must fail before any work: a job checks its source before it writes a folder or loads a model."""
+    if image_sequence(source) is None:
+        check_file(Path(source))
+
+
 def check_file(path: Path) -> None:
     """Fail early, clearly, for the usual mistakes before PyAV sees the file."""
     try:
