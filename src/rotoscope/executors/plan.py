@@ -22,7 +22,6 @@ sees exactly what a local run sees when it reaches the same frames, so its frame
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -44,7 +43,7 @@ class Unit:
         self.label = self.label or f"{self.todo[0]}-{self.todo[-1]}"
 
 
-def plan(spec, todo: list[int], count: int, done: set[int], shots, selection) -> list[Unit]:
+def plan(spec, todo: list[int], done: set[int], shots, selection) -> list[Unit]:
     """The units of ``todo`` (``done``: frames finished before this run; ``shots``: media/shots.Shots;
     ``selection``: the keys of a keyframe method, else None), in the order a local run makes them."""
     from ..consistency import TECHNIQUES
@@ -52,9 +51,9 @@ def plan(spec, todo: list[int], count: int, done: set[int], shots, selection) ->
 
     caps = capabilities(spec.method)
     if caps.prepares is Prepares.KEYS:
-        return _keyframe_units(spec, todo, count, done, selection)
+        return _keyframe_units(spec, todo, done, selection)
     if not caps.per_frame:
-        return _window_units(spec, todo, count, done, shots)
+        return _window_units(spec, todo, done, shots)
     if any(TECHNIQUES[n].stage == "stylize" and TECHNIQUES[n].sequential for n in spec.consistency.techniques):
         return _segment_units(spec, todo, done, shots)
     size = max(1, spec.style.batch_size)
@@ -89,7 +88,7 @@ def _segment_units(spec, todo: list[int], done: set[int], shots) -> list[Unit]:
     return units
 
 
-def _keyframe_units(spec, todo: list[int], count: int, done: set[int], selection) -> list[Unit]:
+def _keyframe_units(spec, todo: list[int], done: set[int], selection) -> list[Unit]:
     from ..methods import get_method
     from ..methods.keyframes import _shot_first
     from ..methods.keys import neighbours
@@ -149,12 +148,7 @@ def _windows(spec, todo: list[int], done: set[int], shots) -> list[tuple[list[in
     return recorder.windows
 
 
-def _window_units(spec, todo: list[int], count: int, done: set[int], shots) -> list[Unit]:
+def _window_units(spec, todo: list[int], done: set[int], shots) -> list[Unit]:
     return [Unit(new, frozenset(anchors), frozenset(set(anchors) - done), chain=shots.start_of(new[0]))
             for anchors, new in _windows(spec, todo, done, shots)]
 
-
-def describe(units: list[Unit]) -> dict[str, Any]:
-    """How a job was cut: units, segments (chains), and the longest chain of units that wait on each other."""
-    chains = {u.chain for u in units if u.chain is not None}
-    return {"units": len(units), "segments": len(chains), "waiting": sum(1 for u in units if u.needs)}

@@ -177,7 +177,7 @@ class RayExecutor:
             pool = self.pool(spec)
         todo_set = set(todo)
         done = {i for i in range(len(timeline)) if i not in todo_set}
-        units = plan(spec, todo, len(timeline), done, shots, selection)
+        units = plan(spec, todo, done, shots, selection)
         run = _Run(self, job, pool, spec.to_json(), timeline, infotext, shots, selection)
         progress.start("stylize", len(todo))
         run.loop(units, progress, cancel)
